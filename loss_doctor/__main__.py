@@ -1,0 +1,6 @@
+"""``python -m loss_doctor`` is the ``loss-doctor`` command."""
+
+from loss_doctor.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""What ``loss-doctor ls`` shows: the runs of a frame, their series and problems.
+
+:func:`inventory` turns a frame from :mod:`parsers` into plain data (the JSON
+form); :func:`render_text` lays that out for an 80-column terminal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def inventory(df: pd.DataFrame) -> dict:
+    """The ``--format json`` document of ``ls``."""
+    runs = []
+    infos = df.attrs.get("runs", {})
+    groups = {}
+    if len(df):
+        for (run, metric), part in df.groupby(["run", "metric"], observed=True, sort=True):
+            groups.setdefault(run, {})[metric] = part
+    for run, info in infos.items():
+        metrics = {}
+        for metric, part in groups.get(run, {}).items():
+            values = part["value"].to_numpy()
+            steps = part["step"].to_numpy()
+            metrics[metric] = {
+                "points": int(len(values)),
+                "first_step": int(steps[0]),
+                "last_step": int(steps[-1]),
+                "non_finite": int(np.count_nonzero(~np.isfinite(values))),
+                "replaced": int(info.get("replaced", {}).get(metric, 0)),
+            }
+        runs.append({
+            "run": run,
+            "path": info["path"],
+            "format": info["format"],
+            "files": info["files"],
+            "x_axis": info["x_axis"],
+            "points": info["points"],
+            "replaced": int(sum(info.get("replaced", {}).values())),
+            "metrics": metrics,
+            "notes": info.get("notes", []),
+        })
+    return {"version": 1, "root": df.attrs.get("root", ""), "runs": runs,
+            "errors": df.attrs.get("errors", [])}
+
+
+def _steps(first: int, last: int) -> str:
+    return f"{first:,}" if first == last else f"{first:,}–{last:,}"
+
+
+def render_text(doc: dict, style=lambda text, **kw: text) -> str:
+    """The human form: a block per run, a line per series, then the errors."""
+    lines = []
+    runs = doc["runs"]
+    total = sum(r["points"] for r in runs)
+    formats = sorted({r["format"] for r in runs})
+    lines.append(style(f"{doc['root']}: {len(runs)} run{'s' * (len(runs) != 1)}, "
+                       f"{total:,} points ({', '.join(formats) or 'no logs found'})",
+                       bold=True))
+    for run in runs:
+        files = len(run["files"])
+        head = (f"{run['format']} · {files} file{'s' * (files != 1)} · "
+                f"x: {run['x_axis']} · {run['points']:,} points")
+        if run["replaced"]:
+            head += f" · {run['replaced']:,} replaced"
+        lines.append("")
+        lines.append(style(run["run"], bold=True, fg="cyan") + "  " + head)
+        if not run["metrics"]:
+            lines.append("    (no scalars)")
+        width = max([len(m) for m in run["metrics"]] + [6])
+        width = min(width, 40)
+        if run["metrics"]:
+            lines.append(style(f"    {'metric':<{width}}  {'points':>8}  {'steps':<17}  notes",
+                               dim=True))
+        for name, m in run["metrics"].items():
+            notes = []
+            if m["non_finite"]:
+                notes.append(style(f"{m['non_finite']:,} NaN/inf", fg="red"))
+            if m["replaced"]:
+                notes.append(f"{m['replaced']:,} replaced")
+            label = name if len(name) <= width else name[:width - 1] + "…"
+            lines.append(f"    {label:<{width}}  {m['points']:>8,}  "
+                         f"{_steps(m['first_step'], m['last_step']):<17}  {', '.join(notes)}"
+                         .rstrip())
+        for note in run["notes"]:
+            lines.append(style(f"    note: {note}", fg="yellow"))
+    if doc["errors"]:
+        lines.append("")
+        lines.append(style(f"{len(doc['errors'])} problem(s) reading files:", bold=True,
+                           fg="red"))
+        for err in doc["errors"]:
+            lines.append("  " + format_error(err))
+    return "\n".join(lines)
+
+
+def format_error(err: dict) -> str:
+    where = ""
+    if "offset" in err:
+        where = f"byte {err['offset']}: "
+    elif "line" in err:
+        where = f"line {err['line']}: "
+    return f"{err['path']}: {where}{err['message']}"

@@ -1,0 +1,101 @@
+"""Read training logs into one tidy pandas DataFrame.
+
+>>> import parsers
+>>> df = parsers.read_logdir("runs/")          # every run below runs/
+>>> df.attrs["errors"]                          # files that could not be read
+>>> df[df.metric == "val/loss"].groupby("run", observed=True).value.min()
+
+The frame has one row per logged scalar point:
+
+============  ========  =====================================================
+column        dtype     meaning
+============  ========  =====================================================
+``run``       category  run id: the run directory relative to the root given
+                        (the root itself is named after its directory)
+``metric``    category  the name as logged (``train/loss``, ``eval_loss`` ...)
+``step``      int64     global step; epoch or row number where a format has
+                        none (``df.attrs["runs"][run]["x_axis"]`` says which)
+``value``     float64   NaN and +-inf are kept: they are evidence
+``wall_time`` float64   seconds since the epoch; NaN where the format has none
+============  ========  =====================================================
+
+Rows are sorted by run, metric and step.  A step logged twice (a resumed job
+re-logs steps) keeps the value written last; ``attrs["runs"][run]["replaced"]``
+counts per metric the points overwritten with a different value.  Nothing is
+sampled or dropped otherwise.
+
+``df.attrs``: ``root``; ``runs`` (run id -> path, format, files, x_axis,
+points, replaced, repeated, notes); ``errors`` (a list of
+``{"path", "message", "offset" | "line"}``).  pandas keeps ``attrs`` through
+most operations; copy it out if you need it to last.
+
+Formats are recognised from names and contents: TensorBoard event files, CSV
+(plain, Keras and Lightning ``CSVLogger``, TensorBoard's CSV export), JSON lines
+and HuggingFace ``trainer_state.json``.  This package imports no detector code.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from .discover import RunSource, classify, discover
+from .errors import ParseError
+from .frame import COLUMNS, RunData, to_frame
+from .read import read_source
+
+__all__ = ["COLUMNS", "ParseError", "RunSource", "discover", "read_file", "read_logdir",
+           "read_run", "read_sources"]
+
+
+def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = False
+                 ) -> pd.DataFrame:
+    """Read already discovered runs into one frame (see the module docstring)."""
+    runs: list[RunData] = []
+    errors: list[ParseError] = []
+    for source in sources:
+        data, problems = read_source(source)
+        if strict and problems:
+            raise problems[0]
+        errors.extend(problems)
+        if data is not None:
+            runs.append(data)
+    df = to_frame(runs)
+    df.attrs["root"] = root
+    df.attrs["errors"] = [e.to_dict() for e in errors]
+    return df
+
+
+def read_logdir(root: str | os.PathLike, *, strict: bool = False) -> pd.DataFrame:
+    """Every run below ``root``.  Unreadable files are listed in
+    ``df.attrs["errors"]`` and the rest is read; ``strict=True`` raises the
+    first :class:`ParseError` instead.  Nothing is written anywhere."""
+    root = os.fspath(root)
+    if not os.path.exists(root):
+        raise ParseError(root, "no such file or directory")
+    return read_sources(discover(root), root=root, strict=strict)
+
+
+def read_run(path: str | os.PathLike, *, strict: bool = False) -> pd.DataFrame:
+    """The logs directly in one run directory (and its checkpoint copies)."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise ParseError(path, "not a directory")
+    return read_sources(discover(path, recursive=False), root=path, strict=strict)
+
+
+def read_file(path: str | os.PathLike, *, run: str | None = None) -> pd.DataFrame:
+    """One log file; raises :class:`ParseError` if any of it is damaged.
+
+    The run id is ``run`` or else the name of the file's directory."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ParseError(path, "no such file")
+    fmt = classify(path)
+    if fmt is None:
+        raise ParseError(path, "not a log format loss_doctor reads (TensorBoard event file, "
+                               "CSV, JSON lines, trainer_state.json)")
+    name = run or os.path.basename(os.path.dirname(os.path.abspath(path)))
+    df = read_sources([RunSource(name, path, fmt, (path,))], root=path, strict=True)
+    return df

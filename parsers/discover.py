@@ -1,0 +1,148 @@
+"""Find the runs below a directory and the format of each, without reading values.
+
+A *run* is a directory's worth of logs:
+
+* all TensorBoard event files of one directory are one run (a restarted job
+  adds a file), named after the directory;
+* ``trainer_state.json`` is the run of its directory; the copies in
+  ``checkpoint-N/`` and ``last-checkpoint/`` belong to the parent's run;
+* a CSV or JSON-lines file alone in its directory is that directory's run
+  (``lightning_logs/version_3``); where a directory holds several such files,
+  or sits beside event files, each file is a run of its own, named by its path.
+
+Run ids are paths relative to the root, with ``/``; the root itself is named
+after its own directory.  Hidden directories and files, ``__pycache__`` and
+files that are not logs (checkpoints, configs, images, text logs) are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from . import csvlog, hf_trainer, jsonl, tensorboard
+
+SKIP_DIRS = {"__pycache__", "node_modules"}
+NOT_LOGS = {"config.json", "wandb-summary.json", "wandb-metadata.json", "tokenizer.json",
+            "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+            "adapter_config.json", "preprocessor_config.json", "all_results.json",
+            "train_results.json", "eval_results.json", "vocab.json"}
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """One run to read: its id, its directory (or file), format and files."""
+
+    run: str
+    path: str
+    format: str
+    files: tuple[str, ...]
+
+
+def classify(path: str) -> str | None:
+    """The format of one file from its name (and first line), or None."""
+    name = os.path.basename(path)
+    if name.startswith("."):
+        return None
+    if tensorboard.is_event_file(name):
+        return tensorboard.FORMAT
+    if name == hf_trainer.NAME:
+        return "hf_trainer"
+    lower = name.lower()
+    if lower.endswith((".csv", ".tsv")):
+        try:
+            return csvlog.kind_of(path, csvlog.read_header(path))
+        except OSError:
+            return "csv"
+    if lower.endswith(jsonl.SUFFIXES):
+        return "jsonl"
+    if lower.endswith(".json") and name not in NOT_LOGS and jsonl.looks_like_jsonl(path):
+        return "jsonl"
+    return None
+
+
+def _natural(text: str):
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", text)]
+
+
+def _run_id(root: str, path: str) -> str:
+    rel = os.path.relpath(path, root)
+    if rel == ".":
+        return os.path.basename(os.path.abspath(root)) or rel
+    return rel.replace(os.sep, "/")
+
+
+def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSource]:
+    """Every run below ``root`` (or in it only, with ``recursive=False``), sorted
+    by run id in natural order (``lr_2`` before ``lr_10``)."""
+    root = os.fspath(root)
+    if os.path.isfile(root):
+        fmt = classify(root)
+        if fmt is None:
+            return []
+        return [RunSource(os.path.basename(root), root, fmt, (root,))]
+    sources: list[RunSource] = []
+    trainer: dict[str, list[str]] = {}
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second way in
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and d not in SKIP_DIRS
+                             and (recursive or hf_trainer.is_checkpoint_dir(d)))
+        if not recursive and dirpath != root and not hf_trainer.is_checkpoint_dir(
+                os.path.basename(dirpath)):
+            continue
+        sources.extend(_sources_in(root, dirpath, sorted(filenames), trainer))
+    for run_dir, paths in trainer.items():
+        sources.append(RunSource(_run_id(root, run_dir), run_dir, "hf_trainer",
+                                 tuple(sorted(paths))))
+    sources = _unique_ids(sources)
+    return sorted(sources, key=lambda s: _natural(s.run))
+
+
+def _sources_in(root, dirpath, filenames, trainer) -> list[RunSource]:
+    events, tables = [], []
+    for name in filenames:
+        path = os.path.join(dirpath, name)
+        fmt = classify(path)
+        if fmt == tensorboard.FORMAT:
+            events.append(path)
+        elif fmt == "hf_trainer":
+            owner = dirpath
+            if hf_trainer.is_checkpoint_dir(os.path.basename(dirpath)):
+                owner = os.path.dirname(dirpath)
+            trainer.setdefault(owner, []).append(path)
+        elif fmt is not None:
+            tables.append((path, fmt))
+    out = []
+    if events:
+        out.append(RunSource(_run_id(root, dirpath), dirpath, tensorboard.FORMAT,
+                             tuple(events)))
+    alone = len(tables) == 1 and not events and dirpath not in trainer
+    for path, fmt in tables:
+        run_path = dirpath if alone else path
+        out.append(RunSource(_run_id(root, run_path), run_path, fmt, (path,)))
+    return out
+
+
+def _unique_ids(sources: list[RunSource]) -> list[RunSource]:
+    """Where two sources would share a directory's id (a lone CSV beside a
+    trainer state, say), every one but the event files is named by its file."""
+    count: dict[str, int] = {}
+    for s in sources:
+        count[s.run] = count.get(s.run, 0) + 1
+    out = []
+    for s in sources:
+        if count[s.run] > 1 and s.format != tensorboard.FORMAT:
+            s = RunSource(f"{s.run}/{os.path.basename(s.files[0])}", s.path, s.format, s.files)
+        out.append(s)
+    return out

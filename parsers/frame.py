@@ -1,0 +1,168 @@
+"""The common frame: its schema, and how the points of one run are put in order.
+
+Every reader returns :class:`FileData` (columns in the order the file wrote
+them); :func:`assemble_run` merges a run's files, sorts each series by step and
+resolves steps logged more than once; :func:`to_frame` builds the DataFrame.
+
+Schema (one row per logged scalar point)::
+
+    run        category  run id: the run directory relative to the root given
+    metric     category  the name as logged, never renamed
+    step       int64     global step (or epoch/row where the format has no step;
+                         ``df.attrs["runs"][run]["x_axis"]`` says which)
+    value      float64   NaN and +-inf kept
+    wall_time  float64   seconds since the epoch; NaN where the format has none
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParseError
+
+COLUMNS = ("run", "metric", "step", "value", "wall_time")
+
+
+@dataclass
+class FileData:
+    """The scalars of one file, in the order they were written."""
+
+    path: str
+    format: str
+    names: list[str]
+    metric: np.ndarray  # codes into names
+    step: np.ndarray
+    value: np.ndarray
+    wall_time: np.ndarray
+    x_axis: str = "step"
+    start: float = float("nan")  # when the file was begun, to order a run's files
+    notes: list[str] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+
+    @classmethod
+    def from_points(cls, path, fmt, metrics, steps, values, walls=None, **kw):
+        """Build from parallel Python lists (the text formats)."""
+        names, codes = np.unique(np.asarray(metrics, dtype=object), return_inverse=True) \
+            if metrics else (np.array([], dtype=object), np.array([], dtype=np.int64))
+        count = len(codes)
+        wall = np.full(count, np.nan) if walls is None else np.asarray(walls, dtype=np.float64)
+        return cls(path, fmt, [str(n) for n in names], codes.astype(np.int32),
+                   np.asarray(steps, dtype=np.int64).reshape(count),
+                   np.asarray(values, dtype=np.float64).reshape(count), wall, **kw)
+
+
+@dataclass
+class RunData:
+    """One run's points sorted by (metric, step), duplicates resolved."""
+
+    run: str
+    names: list[str]
+    metric: np.ndarray
+    step: np.ndarray
+    value: np.ndarray
+    wall_time: np.ndarray
+    info: dict
+
+
+def _order_files(files: list[FileData]) -> list[FileData]:
+    return sorted(files, key=lambda f: (np.isnan(f.start), f.start if f.start == f.start
+                                        else 0.0, f.path))
+
+
+def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
+    """Merge a run's files; a step logged twice keeps the last write.
+
+    "Last" means: files in the order they were begun (their first wall time,
+    else their name), then records in the order each file holds them.
+    """
+    files = _order_files(files)
+    names = sorted({f.names[c] for f in files for c in np.unique(f.metric)})
+    lookup = {n: i for i, n in enumerate(names)}
+    parts = [np.asarray([lookup[n] for n in f.names], dtype=np.int32)[f.metric]
+             if len(f.names) else np.empty(0, np.int32) for f in files]
+    metric = np.concatenate(parts) if parts else np.empty(0, np.int32)
+    step = concat([f.step for f in files], np.int64)
+    value = concat([f.value for f in files], np.float64)
+    wall = concat([f.wall_time for f in files], np.float64)
+    order, replaced, repeated = _sort_and_dedup(metric, step, value, len(names))
+    metric, step, value, wall = metric[order], step[order], value[order], wall[order]
+    formats = sorted({f.format for f in files})
+    info = {
+        "path": path,
+        "format": formats[0] if len(formats) == 1 else "+".join(formats),
+        "files": [f.path for f in files],
+        "x_axis": files[0].x_axis if files else "step",
+        "points": int(len(step)),
+        "replaced": {names[i]: int(c) for i, c in enumerate(replaced) if c},
+        "repeated": {names[i]: int(c) for i, c in enumerate(repeated) if c},
+        "notes": [f"{f.path}: {note}" for f in files for note in f.notes],
+    }
+    return RunData(run, names, metric, step, value, wall, info)
+
+
+def concat(arrays, dtype):
+    """Concatenate, with an empty array of ``dtype`` for no parts."""
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+
+
+def _sort_and_dedup(metric, step, value, n_metrics):
+    """Indices that sort by (metric, step) keeping the last of equal steps.
+
+    Returns the indices and, per metric, how many points were dropped with a
+    value different from the one kept (``replaced``) or equal to it
+    (``repeated``: a writer logging the same bookkeeping column on two rows).
+    """
+    replaced = np.zeros(n_metrics, dtype=np.int64)
+    repeated = np.zeros(n_metrics, dtype=np.int64)
+    if len(step) == 0:
+        return np.empty(0, np.int64), replaced, repeated
+    small = metric.astype(np.int16) if n_metrics < 2 ** 15 else metric
+    order = np.argsort(small, kind="stable")
+    m, s = metric[order], step[order]
+    same_metric = m[1:] == m[:-1]
+    if not np.any(same_metric & (s[1:] <= s[:-1])):
+        return order, replaced, repeated  # every series already in step order
+    order = np.lexsort((step, metric))  # stable: equal steps stay in write order
+    m, s = metric[order], step[order]
+    dup = (m[1:] == m[:-1]) & (s[1:] == s[:-1])  # entry i is overwritten by i + 1
+    keep = np.ones(len(order), dtype=bool)
+    keep[:-1] = ~dup
+    # each dropped entry is compared with the kept (last) entry of its group
+    last = np.flatnonzero(keep)
+    group_last = last[np.searchsorted(last, np.arange(len(keep)))]
+    dropped = np.flatnonzero(~keep)
+    a = value[order[dropped]]
+    b = value[order[group_last[dropped]]]
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    np.add.at(replaced, m[dropped[~same]], 1)
+    np.add.at(repeated, m[dropped[same]], 1)
+    return order[keep], replaced, repeated
+
+
+def empty_frame() -> pd.DataFrame:
+    return to_frame([])
+
+
+def to_frame(runs: list[RunData]) -> pd.DataFrame:
+    """One DataFrame for all runs, sorted by run, metric and step."""
+    run_names = [r.run for r in runs]
+    metric_names = sorted({n for r in runs for n in r.names})
+    lookup = {n: i for i, n in enumerate(metric_names)}
+    counts = [len(r.step) for r in runs]
+    run_codes = np.repeat(np.arange(len(runs), dtype=np.int32), counts)
+    metric_codes = concat([np.asarray([lookup[n] for n in r.names], dtype=np.int32)[r.metric]
+                         if r.names else np.empty(0, np.int32) for r in runs], np.int32)
+    df = pd.DataFrame({
+        "run": pd.Categorical.from_codes(run_codes, categories=pd.Index(run_names)),
+        "metric": pd.Categorical.from_codes(metric_codes,
+                                            categories=pd.Index(metric_names)),
+        "step": concat([r.step for r in runs], np.int64),
+        "value": concat([r.value for r in runs], np.float64),
+        "wall_time": concat([r.wall_time for r in runs], np.float64),
+    })
+    df.attrs["runs"] = {r.run: r.info for r in runs}
+    df.attrs["errors"] = []
+    return df

@@ -1,0 +1,95 @@
+"""HuggingFace Trainer ``trainer_state.json``.
+
+``log_history`` holds one object per logging or evaluation event, each with a
+``step``; every other numeric field is a metric under its own name (``loss``,
+``eval_loss``, ``learning_rate``, ``grad_norm``, ``epoch`` ...).  Several eval
+sets log separate rows at the same step; those are different metrics.
+
+The Trainer writes a copy of the state into every ``checkpoint-N/`` (and
+``last-checkpoint/``) directory.  A run reads one copy only: the one that went
+furthest (highest ``global_step``; the run directory's own file on a tie).
+Python's ``json`` accepts the ``NaN``/``Infinity`` literals the Trainer writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+
+from .errors import ParseError
+from .frame import FileData
+
+NAME = "trainer_state.json"
+CHECKPOINT_DIR = re.compile(r"^(checkpoint-\d+|last-checkpoint)$")
+
+
+def is_checkpoint_dir(name: str) -> bool:
+    return CHECKPOINT_DIR.match(name) is not None
+
+
+def load_state(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            state = json.load(fh)
+    except OSError as exc:
+        raise ParseError(path, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise ParseError(path, f"not UTF-8 ({exc.reason})", offset=exc.start) from None
+    except json.JSONDecodeError as exc:
+        raise ParseError(path, f"not JSON: {exc.msg}", line=exc.lineno) from None
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise ParseError(path, "no 'log_history' list: not a Trainer state file")
+    return state
+
+
+def choose_newest(paths: list[str]) -> tuple[str, dict, list[ParseError]]:
+    """The copy with the highest global_step; unreadable copies are reported."""
+    best = None
+    errors = []
+    for path in sorted(paths, key=lambda p: (len(p), p)):  # the run's own file first
+        try:
+            state = load_state(path)
+        except ParseError as err:
+            errors.append(err)
+            continue
+        step = state.get("global_step")
+        step = step if isinstance(step, (int, float)) else -1
+        if best is None or step > best[0]:
+            best = (step, path, state)
+    if best is None:
+        raise errors[0]
+    return best[1], best[2], errors
+
+
+def read_trainer_state(paths: str | os.PathLike | list) -> FileData:
+    """Read a run's trainer state: one path, or all its copies (the newest wins)."""
+    paths = [os.fspath(p) for p in paths] if isinstance(paths, list) else [os.fspath(paths)]
+    path, state, errors = choose_newest(paths)
+    metrics, steps, values = [], [], []
+    missing = 0
+    for entry in state["log_history"]:
+        if not isinstance(entry, dict):
+            continue
+        step = entry.get("step")
+        if not isinstance(step, (int, float)) or isinstance(step, bool) \
+                or not math.isfinite(step):
+            missing += 1
+            continue
+        for key, val in entry.items():
+            if key == "step" or isinstance(val, bool) or not isinstance(val, (int, float)):
+                continue
+            metrics.append(key)
+            steps.append(int(step))
+            values.append(float(val))
+    notes = []
+    if len(paths) > 1:
+        notes.append(f"read the newest of {len(paths)} copies (global_step "
+                     f"{state.get('global_step')})")
+    if missing:
+        errors.append(ParseError(path, f"{missing} log_history entr(y/ies) without a "
+                                       "numeric 'step' skipped"))
+    data = FileData.from_points(path, "hf_trainer", metrics, steps, values,
+                                notes=notes, errors=errors)
+    return data

@@ -1,0 +1,154 @@
+"""JSON lines: ``*.jsonl``, ``*.ndjson`` and ``.json`` files with one object per
+line (detectron2 ``metrics.json``, mmengine ``scalars.json``, hand-written logs).
+
+* Numeric fields are metrics (booleans are not); nested objects are flattened
+  with ``/`` (``{"train": {"loss": 1}}`` is ``train/loss``); ``null`` means "not
+  logged on this line"; ``NaN``/``Infinity`` literals are kept as values.
+* A string field named split/phase/mode/stage/subset prefixes the line's metrics:
+  ``{"split": "val", "loss": 0.3}`` is ``val/loss``.
+* The x axis is the first of step/global_step/_step/iteration/iter/epoch whose
+  values are whole numbers; a line without it belongs to the last step seen.
+  With none of them, the line number among object lines (from 0) is used.
+* A line that is not a JSON object is reported with its number and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+from .errors import ParseError
+from .frame import FileData
+from .naming import SPLIT_FIELDS, STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
+
+SUFFIXES = (".jsonl", ".ndjson")
+
+
+def looks_like_jsonl(path: str) -> bool:
+    """A ``.json`` file is JSON lines if its first line is a whole object and it
+    has a step field or a second object line (``config.json`` has neither)."""
+    objects = 0
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    return False
+                if not isinstance(obj, dict):
+                    return False
+                objects += 1
+                if find_field(obj, STEP_FIELDS) is not None or objects == 2:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def _flatten(obj: dict, prefix: str, out: dict) -> None:
+    for key, val in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(val, dict):
+            _flatten(val, name + "/", out)
+        elif isinstance(val, (int, float)) and not isinstance(val, bool):
+            out[name] = float(val)
+
+
+def read_jsonl(path: str | os.PathLike) -> FileData:
+    path = os.fspath(path)
+    rows: list[tuple[int, dict]] = []
+    errors: list[ParseError] = []
+    try:
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                _parse_line(path, lineno, raw, rows, errors)
+    except OSError as exc:
+        raise ParseError(path, exc.strerror or str(exc)) from None
+    if not rows:
+        if errors:
+            raise errors[0]
+        raise ParseError(path, "no JSON object lines")
+    return _to_points(path, rows, errors)
+
+
+def _parse_line(path, lineno, raw, rows, errors) -> None:
+    text = raw.strip()
+    if not text:
+        return
+    try:
+        obj = json.loads(text.decode("utf-8-sig") if lineno == 1 else text.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        errors.append(ParseError(path, f"not UTF-8 ({exc.reason}); line skipped", line=lineno))
+        return
+    except ValueError as exc:
+        errors.append(ParseError(path, f"not JSON ({exc}); line skipped", line=lineno))
+        return
+    if not isinstance(obj, dict):
+        errors.append(ParseError(path, f"a JSON {type(obj).__name__}, not an object; "
+                                       "line skipped", line=lineno))
+        return
+    rows.append((lineno, obj))
+
+
+def _choose_x(objs) -> str | None:
+    for want in STEP_FIELDS:
+        seen = False
+        integral = True
+        for obj in objs:
+            key = find_field(obj, (want,))
+            if key is None:
+                continue
+            val = obj[key]
+            seen = True
+            if not isinstance(val, (int, float)) or isinstance(val, bool) \
+                    or not math.isfinite(val) or val != int(val):
+                integral = False
+                break
+        if seen and integral:
+            return want
+    return None
+
+
+def _to_points(path, rows, errors) -> FileData:
+    objs = [obj for _, obj in rows]
+    x_field = _choose_x(objs)
+    metrics, steps, values, walls = [], [], [], []
+    notes: list[str] = []
+    step = None
+    skipped = 0
+    for index, obj in enumerate(objs):
+        x_key = find_field(obj, (x_field,)) if x_field else None
+        if x_field is None:
+            step = index
+        elif x_key is not None and obj[x_key] is not None:
+            step = int(obj[x_key])
+        flat: dict[str, float] = {}
+        prefix = ""
+        split_key = find_field(obj, SPLIT_FIELDS)
+        if split_key is not None and isinstance(obj[split_key], str) and obj[split_key]:
+            prefix = obj[split_key].strip() + "/"
+        wall_key = find_field(obj, WALL_FIELDS)
+        wall = obj.get(wall_key) if wall_key else None
+        wall = float(wall) if isinstance(wall, (int, float)) and not isinstance(wall, bool) \
+            else math.nan
+        _flatten({k: v for k, v in obj.items() if k not in (x_key, wall_key)}, prefix, flat)
+        if not flat:
+            continue
+        if step is None:
+            skipped += 1
+            continue
+        for name, val in flat.items():
+            metrics.append(name)
+            steps.append(step)
+            values.append(val)
+            walls.append(wall)
+    if skipped:
+        notes.append(f"{skipped} line(s) before the first {x_field!r} value skipped")
+    finite = [w for w in walls if w == w]
+    return FileData.from_points(path, "jsonl", metrics, steps, values, walls,
+                                x_axis=x_axis_name(x_field), notes=notes, errors=errors,
+                                start=min(finite) if finite else math.nan)

@@ -1,0 +1,53 @@
+"""Read discovered runs: dispatch each file to its format's reader."""
+
+from __future__ import annotations
+
+import os
+
+from .csvlog import read_csv
+from .discover import RunSource
+from .errors import ParseError
+from .frame import FileData, RunData, assemble_run
+from .hf_trainer import read_trainer_state
+from .jsonl import read_jsonl
+from .tensorboard import read_event_file
+
+_READERS = {
+    "tensorboard": read_event_file,
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+    "keras": read_csv,
+    "lightning": read_csv,
+    "tensorboard-csv": read_csv,
+}
+
+
+def read_source(source: RunSource) -> tuple[RunData | None, list[ParseError]]:
+    """One run's data and every problem met on the way.
+
+    A file that cannot be read at all is reported and left out; a file damaged
+    part-way keeps what came before the damage, and the damage is reported.
+    """
+    files: list[FileData] = []
+    errors: list[ParseError] = []
+    if source.format == "hf_trainer":
+        batches = [list(source.files)]
+        reader = read_trainer_state
+    else:
+        batches = list(source.files)
+        reader = _READERS[source.format]
+    for item in batches:
+        try:
+            data = reader(item)
+        except ParseError as err:
+            errors.append(err)
+            continue
+        except OSError as exc:  # raced with a deletion, permissions ...
+            errors.append(ParseError(getattr(exc, "filename", None) or str(item),
+                                     exc.strerror or str(exc)))
+            continue
+        errors.extend(data.errors)
+        files.append(data)
+    if not files:
+        return None, errors
+    return assemble_run(source.run, files, os.fspath(source.path)), errors

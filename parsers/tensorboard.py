@@ -1,0 +1,180 @@
+"""TensorBoard event files (``events.out.tfevents.*``), without TensorFlow.
+
+Framing and checksums: :mod:`parsers.tfrecord`.  Scalar records are decoded in
+bulk by :mod:`parsers.event_template`; every record it does not recognise
+(file version, graphs, histograms, images, unusual layouts) goes through the
+``Event`` protobuf compiled into the ``tensorboard`` package, so nothing the
+template path skips is lost.
+
+Scalars: v1 ``simple_value`` and v2 rank-0 float/double tensors.  A v2 tensor
+counts as a scalar unless its tag's metadata names a plugin other than
+``scalars`` (the metadata is written with a tag's first value only).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from . import event_template as et
+from .errors import ParseError
+from .frame import FileData
+from .tfrecord import HEADER, read_records
+
+FORMAT = "tensorboard"
+NAME_RE = re.compile(r"events\.out\.tfevents\.")
+_MAX_TEMPLATES = 64  # layouts tried per block before the rest goes to protobuf
+
+
+def is_event_file(name: str) -> bool:
+    return NAME_RE.match(name) is not None
+
+
+class _Points:
+    """Columns collected from templates and the fallback, in any order."""
+
+    def __init__(self):
+        self.order, self.tag, self.step, self.value, self.wall = [], [], [], [], []
+        self.tags: dict[str, int] = {}
+        self.tensor_tags: set[str] = set()
+        self.plugins: dict[str, str] = {}
+
+    def code(self, tag: str) -> int:
+        return self.tags.setdefault(tag, len(self.tags))
+
+    def add(self, order, tag, step, value, wall, tensor, plugin):
+        if tensor:
+            self.tensor_tags.add(tag)
+        if plugin is not None:
+            self.plugins.setdefault(tag, plugin)
+        self.order.append(order)
+        self.tag.append(np.full(len(order), self.code(tag), dtype=np.int32))
+        self.step.append(step)
+        self.value.append(value)
+        self.wall.append(wall)
+
+
+def read_event_file(path: str | os.PathLike) -> FileData:
+    """All scalars of one event file, in the order they were written."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            buf = fh.read()
+    except OSError as exc:
+        raise ParseError(path, exc.strerror or str(exc)) from None
+    return decode_events(buf, path)
+
+
+def decode_events(buf: bytes, path: str) -> FileData:
+    if len(buf) == 0:
+        raise ParseError(path, "empty file")
+    framing = read_records(buf, path)
+    if framing.records == 0 and framing.errors:
+        raise framing.errors[0]
+    points = _Points()
+    notes = list(framing.notes)
+    leftovers: list[int] = []
+    for block in framing.blocks:
+        _decode_block(buf, block, points, leftovers)
+    for offset in sorted(leftovers):
+        _decode_one(buf, offset, points, notes, path)
+    return _finish(points, path, framing, notes)
+
+
+def _decode_block(buf, block, points: _Points, leftovers: list[int]) -> None:
+    rows = block.payload(buf)
+    offsets = block.header_offsets()
+    todo = np.arange(len(rows))
+    for _ in range(_MAX_TEMPLATES):
+        if todo.size == 0:
+            return
+        first = int(todo[0])
+        template = et.build_template(rows[first].tobytes())
+        if template is None:
+            leftovers.append(int(offsets[first]))
+            todo = todo[1:]
+            continue
+        sub = rows if todo.size == len(rows) else rows[todo]
+        ok = et.match(template, sub)
+        hit = todo[ok]
+        wall, step, values = et.decode_rows(template, sub[ok] if not ok.all() else sub)
+        for slot, value in zip(template.slots, values):
+            points.add(offsets[hit], slot.tag, step, value, wall, slot.tensor, slot.plugin)
+        todo = todo[~ok]
+    leftovers.extend(int(o) for o in offsets[todo])
+
+
+def _decode_one(buf, offset, points: _Points, notes, path) -> None:
+    """The protobuf path, for records the templates do not cover."""
+    from tensorboard.compat.proto import event_pb2
+
+    length = int.from_bytes(buf[offset:offset + 8], "little")
+    payload = buf[offset + HEADER:offset + HEADER + length]
+    try:
+        event = event_pb2.Event.FromString(payload)
+    except Exception:  # protobuf raises its own DecodeError
+        notes.append(f"record at byte {offset} is not an Event; skipped")
+        return
+    kind = event.WhichOneof("what")
+    if kind == "session_log" and event.session_log.status == 1:  # START
+        notes.append(f"restart (SessionLog START) at step {event.step}")
+    if kind != "summary":
+        return
+    for val in event.summary.value:
+        plugin = val.metadata.plugin_data.plugin_name if val.HasField("metadata") else None
+        number = _scalar_of(val)
+        if number is None or not val.tag:
+            if plugin is not None and val.tag:
+                points.plugins.setdefault(val.tag, plugin)
+            continue
+        points.add(np.array([offset]), val.tag, np.array([event.step], dtype=np.int64),
+                   np.array([number], dtype=np.float64), np.array([event.wall_time]),
+                   val.WhichOneof("value") == "tensor", plugin)
+
+
+def _scalar_of(val) -> float | None:
+    kind = val.WhichOneof("value")
+    if kind == "simple_value":
+        return val.simple_value
+    if kind != "tensor":
+        return None
+    tensor = val.tensor
+    if tensor.tensor_shape.dim or tensor.tensor_shape.unknown_rank:
+        return None
+    from tensorboard.util import tensor_util
+
+    try:
+        array = tensor_util.make_ndarray(tensor)
+    except Exception:  # unsupported dtype or malformed content
+        return None
+    if array.size != 1 or array.dtype.kind not in "fiub":
+        return None
+    return float(array.reshape(()))
+
+
+def _finish(points: _Points, path: str, framing, notes) -> FileData:
+    names = list(points.tags)
+    if points.order:
+        order = np.concatenate(points.order)
+        arrays = [np.concatenate(c) for c in (points.tag, points.step, points.value, points.wall)]
+        sort = np.argsort(order, kind="stable")
+        tag, step, value, wall = (a[sort] for a in arrays)
+    else:
+        tag = np.empty(0, np.int32)
+        step, value, wall = np.empty(0, np.int64), np.empty(0), np.empty(0)
+    dropped = [t for t in points.tensor_tags
+               if points.plugins.get(t, "scalars") not in ("scalars", "")]
+    if dropped:
+        keep = ~np.isin(tag, [points.tags[t] for t in dropped])
+        tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
+    start = float(wall[0]) if len(wall) else _name_time(path)
+    return FileData(path, FORMAT, names, tag, step, value, wall, x_axis="step",
+                    start=start, notes=notes, errors=list(framing.errors))
+
+
+def _name_time(path: str) -> float:
+    """The creation time TensorBoard writers put in the file name."""
+    match = re.match(r"events\.out\.tfevents\.(\d+(?:\.\d+)?)", os.path.basename(path))
+    return float(match.group(1)) if match else float("nan")
