@@ -1,0 +1,199 @@
+"""TensorBoard event files, written by tensorboard's own writers, checked against
+a straightforward protobuf decoder (tests/reference.py)."""
+
+from __future__ import annotations
+
+import random
+
+import google_crc32c
+import numpy as np
+import pytest
+from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
+
+import parsers
+from parsers.crc32c import crc32c_rows, masked_crc32c
+from parsers.tensorboard import read_event_file
+
+from .conftest import scalar_event, write_events
+from .reference import assert_same_series, frame_series, last_write_series, reference_scalars
+
+
+def check_against_reference(path):
+    df = parsers.read_file(path)
+    assert_same_series(frame_series(df), last_write_series(reference_scalars(str(path))))
+    return df
+
+
+def test_crc_test_vector():
+    assert masked_crc32c(b"\x1a\x11CRC test, one two") == 0x5794D08A
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 52, 255, 256, 257, 1000])
+@pytest.mark.parametrize("count", [1, 15, 16, 500])
+def test_vectorised_crc_matches_google_crc32c(length, count):
+    rng = np.random.default_rng(length * 1000 + count)
+    rows = rng.integers(0, 256, (count, length), dtype=np.uint8)
+    expected = [google_crc32c.value(r.tobytes()) for r in rows]
+    assert crc32c_rows(rows).tolist() == expected
+
+
+def test_v1_simple_values_like_torch(tmp_path):
+    events = [scalar_event(tag, float(np.exp(-s / 300) + k), s, 1.7e9 + s)
+              for s in range(1000) for k, tag in enumerate(["train/loss", "lr", "val/acc"])]
+    df = check_against_reference(write_events(tmp_path / "run", events))
+    assert len(df) == 3000
+    assert list(df.dtypes.astype(str)) == ["category", "category", "int64", "float64",
+                                           "float64"]
+    assert df.groupby("metric", observed=True).step.is_monotonic_increasing.all()
+
+
+def test_v2_tensor_scalars_from_tensorboard_writer(v2_writer, tmp_path):
+    writer = v2_writer()
+    for step in range(600):
+        writer.add_scalar("loss", 2.0 / (step + 1), step, wall_time=1.7e9 + step)
+        if step % 50 == 0:
+            writer.add_scalar("eval/loss", 1.0 + step / 1000, step, wall_time=1.7e9 + step)
+    writer.close()
+    (path,) = (tmp_path / "run").iterdir()
+    df = check_against_reference(path)
+    loss = df[df.metric == "loss"]
+    assert len(loss) == 600 and loss.value.iloc[0] == 2.0
+    assert loss.wall_time.iloc[-1] == 1.7e9 + 599
+    assert (df.metric == "eval/loss").sum() == 12
+
+
+def _tensor_event(tag, step, tensor, plugin="scalars", wall=1.7e9):
+    value = summary_pb2.Summary.Value(tag=tag, tensor=tensor)
+    if plugin is not None:
+        value.metadata.plugin_data.plugin_name = plugin
+    return event_pb2.Event(wall_time=wall, step=step,
+                           summary=summary_pb2.Summary(value=[value]))
+
+
+def test_every_scalar_layout(tmp_path):
+    scalar_shape = tensor_shape_pb2.TensorShapeProto()
+    events = [event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2")]
+    for step in range(40):
+        events += [
+            _tensor_event("double", step, tensor_pb2.TensorProto(
+                dtype=2, tensor_shape=scalar_shape, double_val=[step / 3]),
+                plugin="scalars" if step == 0 else None),
+            _tensor_event("content", step, tensor_pb2.TensorProto(
+                dtype=1, tensor_shape=scalar_shape,
+                tensor_content=np.float32(step * 1.5).tobytes())),
+            _tensor_event("text", step, tensor_pb2.TensorProto(
+                dtype=7, tensor_shape=scalar_shape, string_val=[b"hello"]), plugin="text"),
+            _tensor_event("hist_like", step, tensor_pb2.TensorProto(
+                dtype=1, tensor_shape=tensor_shape_pb2.TensorShapeProto(
+                    dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=3)]),
+                float_val=[1, 2, 3]), plugin="histograms"),
+            _tensor_event("pr_like", step, tensor_pb2.TensorProto(
+                dtype=1, tensor_shape=scalar_shape, float_val=[9.0]), plugin="custom"),
+            event_pb2.Event(wall_time=1.7e9 + step, step=step, summary=summary_pb2.Summary(
+                value=[summary_pb2.Summary.Value(tag="a", simple_value=step),
+                       summary_pb2.Summary.Value(tag="b", simple_value=-step)])),
+            event_pb2.Event(wall_time=1.7e9 + step, step=step, summary=summary_pb2.Summary(
+                value=[summary_pb2.Summary.Value(
+                    tag="weights", histo=summary_pb2.HistogramProto(min=0, max=1, num=3))])),
+        ]
+    df = check_against_reference(write_events(tmp_path / "run", events))
+    assert sorted(df.metric.unique()) == ["a", "b", "content", "double"]
+    double = df[df.metric == "double"].value.to_numpy()
+    np.testing.assert_array_equal(double, np.arange(40) / 3)  # float64 kept exactly
+    assert (df.groupby("metric", observed=True).size() == 40).all()
+
+
+@pytest.mark.parametrize("steps", [
+    list(range(0, 3_000_000, 7919)),  # varints of 1, 2, 3 and 4 bytes
+    [2 ** 40 + i for i in range(50)] + [-5, -1],  # huge and negative steps
+    list(range(300)),
+])
+def test_steps_of_every_varint_length(tmp_path, steps):
+    events = [scalar_event("loss", float(i), s) for i, s in enumerate(steps)]
+    df = check_against_reference(write_events(tmp_path / "run", events))
+    assert sorted(df.step.tolist()) == sorted(set(steps))
+
+
+def test_irregular_interleaving_matches_reference(tmp_path):
+    rng = random.Random(0)
+    tags = ["loss", "val/loss", "a/much/longer/tag/name", "lr", "x"]
+    events = []
+    for step in range(3000):
+        for tag in rng.sample(tags, rng.randrange(1, len(tags) + 1)):
+            events.append(scalar_event(tag, rng.random(), step, 1.7e9 + step))
+    check_against_reference(write_events(tmp_path / "run", events))
+
+
+def _file(tmp_path, n=200):
+    events = [scalar_event(t, float(s), s) for s in range(n) for t in ("loss", "lr")]
+    return write_events(tmp_path / "run", events)
+
+
+def _record_offsets(data: bytes) -> list[int]:
+    offsets, pos = [], 0
+    while pos < len(data):
+        offsets.append(pos)
+        pos += 16 + int.from_bytes(data[pos:pos + 8], "little")
+    return offsets
+
+
+def test_truncated_last_record_is_kept_and_noted(tmp_path):
+    path = _file(tmp_path)
+    data = path.read_bytes()
+    last = _record_offsets(data)[-1]
+    for cut in range(last + 1, len(data)):
+        path.write_bytes(data[:cut])
+        result = read_event_file(path)
+        assert not result.errors
+        assert len(result.step) == 399  # every record but the last
+        assert any("incomplete" in n for n in result.notes)
+
+
+def test_corrupt_payload_skips_that_record_only(tmp_path):
+    path = _file(tmp_path)
+    data = bytearray(path.read_bytes())
+    victim = _record_offsets(bytes(data))[101]
+    data[victim + 20] ^= 0x40
+    path.write_bytes(bytes(data))
+    result = read_event_file(path)
+    assert len(result.step) == 399
+    (err,) = result.errors
+    assert err.offset == victim and "payload checksum" in err.reason
+    with pytest.raises(parsers.ParseError, match=f"byte {victim}: payload checksum"):
+        parsers.read_file(path)
+
+
+def test_corrupt_length_keeps_everything_before(tmp_path):
+    path = _file(tmp_path)
+    data = bytearray(path.read_bytes())
+    offsets = _record_offsets(bytes(data))
+    data[offsets[201]] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = read_event_file(path)
+    assert len(result.step) == 200  # records 1..200 are scalars, record 0 the version
+    (err,) = result.errors
+    assert err.offset == offsets[201] and "length checksum" in err.reason
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 5, bytes(range(256)) * 4])
+def test_not_an_event_file(tmp_path, content):
+    path = tmp_path / "events.out.tfevents.123.host"
+    path.write_bytes(content)
+    with pytest.raises(parsers.ParseError) as info:
+        parsers.read_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_resumed_run_keeps_the_last_write(tmp_path):
+    run = tmp_path / "logs" / "resumed"
+    first = [scalar_event("loss", 1.0, s, 1.7e9 + s) for s in range(100)]
+    second = [scalar_event("loss", 2.0, s, 1.8e9 + s) for s in range(80, 150)]
+    write_events(run, first, suffix=".a")
+    write_events(run, second, suffix=".b")
+    df = parsers.read_logdir(tmp_path / "logs")
+    assert df.run.unique().tolist() == ["resumed"]
+    loss = df[df.metric == "loss"]
+    assert loss.step.tolist() == list(range(150))
+    assert loss.value.tolist() == [1.0] * 80 + [2.0] * 70
+    info = df.attrs["runs"]["resumed"]
+    assert info["replaced"] == {"loss": 20} and len(info["files"]) == 2
