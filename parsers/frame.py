@@ -81,7 +81,8 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     files = _order_files(files)
     names = sorted({f.names[c] for f in files for c in np.unique(f.metric)})
     lookup = {n: i for i, n in enumerate(names)}
-    parts = [np.asarray([lookup[n] for n in f.names], dtype=np.int32)[f.metric]
+    # names no point refers to (tags filtered out) map to -1 and are never indexed
+    parts = [np.asarray([lookup.get(n, -1) for n in f.names], dtype=np.int32)[f.metric]
              if len(f.names) else np.empty(0, np.int32) for f in files]
     metric = np.concatenate(parts) if parts else np.empty(0, np.int32)
     step = concat([f.step for f in files], np.int64)

@@ -71,8 +71,11 @@ def decode_events(buf: bytes, path: str) -> FileData:
     if len(buf) == 0:
         raise ParseError(path, "empty file")
     framing = read_records(buf, path)
-    if framing.records == 0 and framing.errors:
-        raise framing.errors[0]
+    if framing.records == 0:
+        if framing.errors:
+            raise framing.errors[0]
+        raise ParseError(path, f"no complete record in {len(buf)} bytes: not an event "
+                               "file, or one cut short", offset=0)
     points = _Points()
     notes = list(framing.notes)
     leftovers: list[int] = []
