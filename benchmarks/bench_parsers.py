@@ -3,9 +3,11 @@
     pip install -e . tbparse
     python benchmarks/bench_parsers.py [--repeat 3] [--points 1000000]
 
-The file is written once with tensorboard's own writer (``tensorboard.summary.Writer``:
-v2 tensor scalars with plugin metadata on every record, as TF2 writes them)
-into ``benchmarks/data/`` and reused.  Each reader runs in a fresh subprocess so
+The file is written once with tensorboard's own ``EventFileWriter`` (the writer
+under torch's ``SummaryWriter``: v1 ``simple_value`` scalars, 4 tags interleaved
+step by step) into ``benchmarks/data/`` and reused.  (tbparse's ``.scalars`` and
+EventAccumulator's scalar tags hold v1 scalars only; TF2's tensor scalars land
+in their ``tensors`` instead.)  Each reader runs in a fresh subprocess so
 peak memory (``ru_maxrss``) is its own; the time is the best of ``--repeat``
 runs and covers reading the file into a table of (tag, step, value), after the
 libraries were imported.  "RSS added" is the peak minus the RSS after imports.  The
@@ -28,26 +30,29 @@ TAGS = ("train/loss", "train/lr", "train/grad_norm", "val/loss")
 
 
 def make_file(points: int) -> str:
-    out = os.path.join(HERE, "data", f"tb_{points}")
+    out = os.path.join(HERE, "data", f"tb_v1_{points}")
     done = os.path.join(out, "DONE")
     if os.path.exists(done):
         return out
     import math
 
-    from tensorboard.summary import Writer
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
     os.makedirs(out, exist_ok=True)
     for name in os.listdir(out):
         os.remove(os.path.join(out, name))
     began = time.time()
-    writer = Writer(out)
+    writer = EventFileWriter(out)
     for step in range(points // len(TAGS)):
         for k, tag in enumerate(TAGS):
-            writer.add_scalar(tag, math.exp(-step / 50_000) + 0.01 * k, step,
-                              wall_time=1.7e9 + step * 0.1)
+            value = summary_pb2.Summary.Value(tag=tag,
+                                              simple_value=math.exp(-step / 50_000) + 0.01 * k)
+            writer.add_event(event_pb2.Event(wall_time=1.7e9 + step * 0.1, step=step,
+                                             summary=summary_pb2.Summary(value=[value])))
     writer.close()
     open(done, "w").close()
-    print(f"wrote {points:,} scalars with tensorboard.summary.Writer in "
+    print(f"wrote {points:,} scalars with tensorboard's EventFileWriter in "
           f"{time.time() - began:.0f} s", file=sys.stderr)
     return out
 
@@ -162,7 +167,7 @@ def main() -> None:
             "peak_mb": max(r["peak_mb"] for r in runs)}
     mine = results["loss_doctor parsers"]
     print(f"# {args.points:,} scalars, {size / 1e6:.1f} MB event file "
-          f"(tensorboard.summary.Writer), best of {args.repeat}")
+          f"(tensorboard EventFileWriter, v1 simple_value), best of {args.repeat}")
     print(f"# {platform.node()}: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
