@@ -62,8 +62,16 @@ def _read(paths: tuple[str, ...]):
 
 
 def _merge(frames):
+    """One frame for several PATHs; run ids that two PATHs share are prefixed
+    with each PATH so that no two runs merge."""
     import pandas as pd
 
+    seen: dict[str, int] = {}
+    for df in frames:
+        for run in df.attrs["runs"]:
+            seen[run] = seen.get(run, 0) + 1
+    if any(count > 1 for count in seen.values()):
+        frames = [_prefixed(df) for df in frames]
     runs, errors = {}, []
     for df in frames:
         runs.update(df.attrs["runs"])
@@ -75,6 +83,15 @@ def _merge(frames):
     merged.attrs.update(root=", ".join(f.attrs["root"] for f in frames), runs=runs,
                         errors=errors)
     return merged
+
+
+def _prefixed(df):
+    root = df.attrs["root"].rstrip("/\\") or "."
+    name = {run: f"{root}/{run}" for run in df.attrs["runs"]}
+    out = df.copy()
+    out["run"] = out["run"].cat.rename_categories(name)
+    out.attrs = dict(df.attrs, runs={name[r]: info for r, info in df.attrs["runs"].items()})
+    return out
 
 
 @cli.command("ls")

@@ -51,7 +51,7 @@ def _separator(first_line: str) -> str:
 
 def _first_line(path: str) -> str:
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        return fh.readline().rstrip("\r\n")
+        return fh.readline(1 << 16).rstrip("\r\n")
 
 
 def read_header(path: str) -> list[str]:

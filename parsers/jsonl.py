@@ -23,6 +23,7 @@ from .frame import FileData
 from .naming import SPLIT_FIELDS, STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
 
 SUFFIXES = (".jsonl", ".ndjson")
+_MAX_LINE = 1 << 20  # a metrics line is never a megabyte
 
 
 def looks_like_jsonl(path: str) -> bool:
@@ -31,7 +32,12 @@ def looks_like_jsonl(path: str) -> bool:
     objects = 0
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            for line in fh:
+            for _ in range(50):  # blank lines allowed before the first two objects
+                line = fh.readline(_MAX_LINE)
+                if not line:
+                    break
+                if len(line) >= _MAX_LINE:  # one huge JSON document, not a log
+                    return False
                 line = line.strip()
                 if not line:
                     continue

@@ -126,3 +126,17 @@ def test_every_command_has_help():
         assert command.help, name
         assert runner.invoke(cli, [name, "--help"]).exit_code == 0
     assert "loss-doctor, version" in runner.invoke(cli, ["--version"]).output
+
+
+def test_ls_several_paths_with_the_same_run_ids(tmp_path):
+    for root in ("a", "b"):
+        write_events(tmp_path / root / "run", [scalar_event("loss", 1.0, s) for s in range(3)])
+    result = CliRunner().invoke(cli, ["ls", str(tmp_path / "a"), str(tmp_path / "b"),
+                                      "--format", "json"], catch_exceptions=False)
+    runs = [r["run"] for r in json.loads(result.output)["runs"]]
+    assert runs == [f"{tmp_path / 'a'}/run", f"{tmp_path / 'b'}/run"]
+
+
+def test_huge_single_line_json_is_not_a_log(tmp_path):
+    (tmp_path / "annotations.json").write_text('{"images": [' + "1," * 600_000 + '1]}')
+    assert parsers.discover(tmp_path) == []
