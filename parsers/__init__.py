@@ -25,7 +25,7 @@ counts per metric the points overwritten with a different value.  Nothing is
 sampled or dropped otherwise.
 
 ``df.attrs``: ``root``; ``runs`` (run id -> path, format, files, x_axis,
-points, replaced, repeated, notes); ``errors`` (a list of
+points, replaced, repeated, notes, and ``hparams`` for Lightning runs); ``errors`` (a list of
 ``{"path", "message", "offset" | "line"}``).  pandas keeps ``attrs`` through
 most operations; copy it out if you need it to last.
 

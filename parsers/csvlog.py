@@ -75,7 +75,27 @@ def read_csv(path: str | os.PathLike) -> FileData:
         raise ParseError(path, f"not a readable CSV: {str(exc).strip()}") from None
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
-    return _to_points(path, table, kind_of(path, list(table.columns)))
+    cut = _cut_last_row(path, sep, len(table.columns))
+    if cut and len(table):
+        table = table.iloc[:-1]
+    data = _to_points(path, table, kind_of(path, list(table.columns)))
+    if cut:
+        data.notes.insert(0, "last row incomplete (no newline, too few cells): a run "
+                             "still being written? kept the rows before it")
+    return data
+
+
+def _cut_last_row(path: str, sep: str, columns: int) -> bool:
+    """Does the file end in a row cut short by a writer still at work?"""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    if not tail or tail.endswith(b"\n"):
+        return False
+    last = tail.rsplit(b"\n", 1)[-1]
+    return b"\n" in tail and last.count(sep.encode()) < columns - 1
 
 
 def _numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

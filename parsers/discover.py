@@ -118,8 +118,8 @@ def _sources_in(root, dirpath, filenames, trainer) -> list[RunSource]:
             events.append(path)
         elif fmt == "hf_trainer":
             owner = dirpath
-            if hf_trainer.is_checkpoint_dir(os.path.basename(dirpath)):
-                owner = os.path.dirname(dirpath)
+            if dirpath != root and hf_trainer.is_checkpoint_dir(os.path.basename(dirpath)):
+                owner = os.path.dirname(dirpath)  # a copy: it belongs to the parent's run
             trainer.setdefault(owner, []).append(path)
         elif fmt is not None:
             tables.append((path, fmt))

@@ -68,9 +68,14 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
     path = os.fspath(path)
     rows: list[tuple[int, dict]] = []
     errors: list[ParseError] = []
+    notes: list[str] = []
     try:
         with open(path, "rb") as fh:
             for lineno, raw in enumerate(fh, 1):
+                if not raw.endswith(b"\n") and raw.strip() and _is_cut(raw):
+                    notes.append(f"last line ({lineno}) incomplete: a run still being "
+                                 "written? kept the lines before it")
+                    break
                 _parse_line(path, lineno, raw, rows, errors)
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
@@ -78,7 +83,18 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
         if errors:
             raise errors[0]
         raise ParseError(path, "no JSON object lines")
-    return _to_points(path, rows, errors)
+    data = _to_points(path, rows, errors)
+    data.notes[:0] = notes
+    return data
+
+
+def _is_cut(raw: bytes) -> bool:
+    """A last line without a newline that does not parse: a write in progress."""
+    try:
+        json.loads(raw)
+    except ValueError:
+        return True
+    return False
 
 
 def _parse_line(path, lineno, raw, rows, errors) -> None:

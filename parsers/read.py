@@ -50,4 +50,9 @@ def read_source(source: RunSource) -> tuple[RunData | None, list[ParseError]]:
         files.append(data)
     if not files:
         return None, errors
-    return assemble_run(source.run, files, os.fspath(source.path)), errors
+    run = assemble_run(source.run, files, os.fspath(source.path))
+    if source.format == "lightning":  # CSVLogger writes the hyperparameters beside
+        hparams = os.path.join(os.path.dirname(source.files[0]), "hparams.yaml")
+        if os.path.isfile(hparams):
+            run.info["hparams"] = hparams
+    return run, errors

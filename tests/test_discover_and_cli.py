@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import parsers
 from loss_doctor.cli import cli
 
-from .conftest import scalar_event, write_events
+from .conftest import SAMPLE_LOGS, scalar_event, write_events
 
 
 @pytest.fixture
@@ -140,3 +140,15 @@ def test_ls_several_paths_with_the_same_run_ids(tmp_path):
 def test_huge_single_line_json_is_not_a_log(tmp_path):
     (tmp_path / "annotations.json").write_text('{"images": [' + "1," * 600_000 + '1]}')
     assert parsers.discover(tmp_path) == []
+
+
+def test_parsers_imports_no_diagnosis_or_plotting():
+    import subprocess
+    import sys
+
+    code = ("import sys, parsers; parsers.read_logdir(sys.argv[1]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'loss_doctor', 'matplotlib', 'scipy', 'click', 'tensorflow', 'torch'}))")
+    out = subprocess.run([sys.executable, "-c", code, str(SAMPLE_LOGS)], check=True,
+                         capture_output=True, text=True).stdout
+    assert out.strip() == "[]"

@@ -8,6 +8,7 @@ import pytest
 import parsers
 
 from .conftest import SAMPLE_LOGS
+from .reference import assert_same_series, frame_series, last_write_series, reference_scalars
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,12 @@ def test_lr_too_high_blows_up_after_learning(sample):
     low = values.min()
     assert low < 0.6
     assert values[steps > steps[np.argmin(values)]].max() > 3 * low
+
+
+def test_event_files_match_the_reference_decoder(sample):
+    for run_dir in (SAMPLE_LOGS / "tensorboard").iterdir():
+        points = []
+        for path in sorted(run_dir.iterdir()):  # file names order these by start time
+            points += reference_scalars(str(path))
+        assert_same_series(frame_series(sample, f"tensorboard/{run_dir.name}"),
+                           last_write_series(points))

@@ -99,6 +99,7 @@ def test_lightning_sparse_rows(tmp_path):
     info = df.attrs["runs"]["lightning_logs/version_0"]
     assert info["format"] == "lightning" and info["replaced"] == {}
     assert info["repeated"] == {"epoch": 2}  # the epoch column on train and val rows
+    assert info["hparams"] == str(run / "hparams.yaml")
 
 
 def test_ragged_csv_is_a_parse_error(tmp_path):
@@ -197,3 +198,27 @@ def test_trainer_state_without_log_history(tmp_path):
     assert len(df) == 0
     (err,) = df.attrs["errors"]
     assert "log_history" in err["message"]
+
+
+def test_rows_and_lines_cut_by_a_writer_at_work(tmp_path):
+    csv_path = tmp_path / "a" / "log.csv"
+    csv_path.parent.mkdir()
+    csv_path.write_text("step,loss,lr\n0,1.0,0.1\n1,0.9,0.1\n2,0.8")
+    df = parsers.read_file(csv_path)
+    assert series(df, "loss") == {0: 1.0, 1: 0.9}
+    assert "incomplete" in df.attrs["runs"]["a"]["notes"][0]
+    jsonl_path = tmp_path / "b" / "log.jsonl"
+    jsonl_path.parent.mkdir()
+    jsonl_path.write_text('{"step": 0, "loss": 1.0}\n{"step": 1, "loss": 0.9}\n{"step": 2, "lo')
+    df = parsers.read_file(jsonl_path)  # a note, not an error: read_file does not raise
+    assert series(df, "loss") == {0: 1.0, 1: 0.9}
+    assert "incomplete" in df.attrs["runs"]["b"]["notes"][0]
+
+
+def test_trainer_state_in_a_checkpoint_dir_given_as_root(tmp_path):
+    ckpt = tmp_path / "checkpoint-10"
+    ckpt.mkdir()
+    (ckpt / "trainer_state.json").write_text(json.dumps(
+        {"global_step": 2, "log_history": [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5}]}))
+    df = parsers.read_logdir(ckpt)
+    assert df.run.unique().tolist() == ["checkpoint-10"]
