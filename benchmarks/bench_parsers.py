@@ -1,13 +1,15 @@
 """Time reading a 1,000,000-scalar event file: parsers vs tbparse vs EventAccumulator.
 
     pip install -e . tbparse
-    python benchmarks/bench_parsers.py [--repeat 3] [--points 1000000]
+    python benchmarks/bench_parsers.py [--repeat 3] [--points 1000000] [--layout v2]
 
 The file is written once with tensorboard's own ``EventFileWriter`` (the writer
 under torch's ``SummaryWriter``: v1 ``simple_value`` scalars, 4 tags interleaved
 step by step) into ``benchmarks/data/`` and reused.  (tbparse's ``.scalars`` and
-EventAccumulator's scalar tags hold v1 scalars only; TF2's tensor scalars land
-in their ``tensors`` instead.)  Each reader runs in a fresh subprocess so
+EventAccumulator's scalar tags hold v1 scalars only.)  ``--layout v2`` writes
+TF2-style tensor scalars with ``tensorboard.summary.Writer`` instead (plugin
+metadata on every record) and reads them through tbparse's ``.tensors`` and
+EventAccumulator's ``Tensors``.  Each reader runs in a fresh subprocess so
 peak memory (``ru_maxrss``) is its own; the time is the best of ``--repeat``
 runs and covers reading the file into a table of (tag, step, value), after the
 libraries were imported.  "RSS added" is the peak minus the RSS after imports.  The
@@ -29,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TAGS = ("train/loss", "train/lr", "train/grad_norm", "val/loss")
 
 
-def make_file(points: int) -> str:
-    out = os.path.join(HERE, "data", f"tb_v1_{points}")
+def make_file(points: int, layout: str) -> str:
+    out = os.path.join(HERE, "data", f"tb_{layout}_{points}")
     done = os.path.join(out, "DONE")
     if os.path.exists(done):
         return out
@@ -43,6 +45,17 @@ def make_file(points: int) -> str:
     for name in os.listdir(out):
         os.remove(os.path.join(out, name))
     began = time.time()
+    if layout == "v2":
+        from tensorboard.summary import Writer
+
+        v2 = Writer(out)
+        for step in range(points // len(TAGS)):
+            for k, tag in enumerate(TAGS):
+                v2.add_scalar(tag, math.exp(-step / 50_000) + 0.01 * k, step,
+                              wall_time=1.7e9 + step * 0.1)
+        v2.close()
+        open(done, "w").close()
+        return out
     writer = EventFileWriter(out)
     for step in range(points // len(TAGS)):
         for k, tag in enumerate(TAGS):
@@ -74,25 +87,35 @@ def read_ours(logdir):
 def read_tbparse(logdir):
     from tbparse import SummaryReader
 
-    df = SummaryReader(logdir).scalars
+    reader = SummaryReader(logdir)
+    df = reader.tensors if LAYOUT == "v2" else reader.scalars
     return df.tag.to_numpy(), df.step.to_numpy(), df.value.to_numpy()
 
 
 def read_event_accumulator(logdir):
     import numpy as np
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util.tensor_util import make_ndarray
 
-    acc = EventAccumulator(logdir, size_guidance={"scalars": 0})
+    kind = "tensors" if LAYOUT == "v2" else "scalars"
+    acc = EventAccumulator(logdir, size_guidance={kind: 0})
     acc.Reload()
     tags, steps, values = [], [], []
-    for tag in acc.Tags()["scalars"]:
-        events = acc.Scalars(tag)
+    for tag in acc.Tags()[kind]:
+        if LAYOUT == "v2":
+            events = acc.Tensors(tag)
+            values += [float(make_ndarray(e.tensor_proto)) for e in events]
+        else:
+            events = acc.Scalars(tag)
+            values += [e.value for e in events]
         tags += [tag] * len(events)
         steps += [e.step for e in events]
-        values += [e.value for e in events]
     return np.array(tags), np.array(steps), np.array(values)
 
 
+LAYOUT = "v1"
+WRITERS = {"v1": "tensorboard EventFileWriter, v1 simple_value",
+           "v2": "tensorboard.summary.Writer, v2 tensors with metadata"}
 READERS = {"loss_doctor parsers": read_ours, "tbparse": read_tbparse,
            "EventAccumulator": read_event_accumulator}
 
@@ -127,7 +150,7 @@ def child(name: str, logdir: str, check: str | None) -> None:
 
 
 def run_child(name, logdir, check=None):
-    cmd = [sys.executable, __file__, "--child", name, "--logdir", logdir]
+    cmd = [sys.executable, __file__, "--child", name, "--logdir", logdir, "--layout", LAYOUT]
     if check:
         cmd += ["--check", check]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -141,13 +164,16 @@ def main() -> None:
     ap.add_argument("--child")
     ap.add_argument("--logdir")
     ap.add_argument("--check")
+    ap.add_argument("--layout", choices=["v1", "v2"], default="v1")
     args = ap.parse_args()
+    global LAYOUT
+    LAYOUT = args.layout
     if args.child:
         return child(args.child, args.logdir, args.check)
 
     import numpy as np
 
-    logdir = make_file(args.points)
+    logdir = make_file(args.points, args.layout)
     size = os.path.getsize(event_file(logdir))
     # identical frames first
     arrays = {}
@@ -167,7 +193,7 @@ def main() -> None:
             "peak_mb": max(r["peak_mb"] for r in runs)}
     mine = results["loss_doctor parsers"]
     print(f"# {args.points:,} scalars, {size / 1e6:.1f} MB event file "
-          f"(tensorboard EventFileWriter, v1 simple_value), best of {args.repeat}")
+          f"({WRITERS[args.layout]}), best of {args.repeat}")
     print(f"# {platform.node()}: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
