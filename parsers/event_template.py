@@ -169,10 +169,8 @@ def _tensor(buf: bytes, lo: int, hi: int) -> tuple[int, int]:
                 raise _NotScalar
         elif field == 3 and wire == 0:
             pass  # version_number
-        elif (field, wire) in ((4, 2), (5, 2), (6, 2)):
-            pos, width = a, b - a
-            count += 1
-        elif (field, wire) in ((5, 5), (6, 1)):
+        elif (field, wire) in ((4, 2), (5, 2), (6, 2), (5, 5), (6, 1)):
+            # tensor_content, float_val, double_val: packed, or one fixed value
             pos, width = a, b - a
             count += 1
         else:

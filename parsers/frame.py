@@ -68,8 +68,8 @@ class RunData:
 
 
 def _order_files(files: list[FileData]) -> list[FileData]:
-    return sorted(files, key=lambda f: (np.isnan(f.start), f.start if f.start == f.start
-                                        else 0.0, f.path))
+    """By start time; files without one after, by path."""
+    return sorted(files, key=lambda f: (np.isnan(f.start), np.nan_to_num(f.start), f.path))
 
 
 def assemble_run(run: str, files: list[FileData], path: str) -> RunData:

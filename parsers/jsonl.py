@@ -170,7 +170,7 @@ def _to_points(path, rows, errors) -> FileData:
             walls.append(wall)
     if skipped:
         notes.append(f"{skipped} line(s) before the first {x_field!r} value skipped")
-    finite = [w for w in walls if w == w]
+    finite = [w for w in walls if not math.isnan(w)]
     return FileData.from_points(path, "jsonl", metrics, steps, values, walls,
                                 x_axis=x_axis_name(x_field), notes=notes, errors=errors,
                                 start=min(finite) if finite else math.nan)

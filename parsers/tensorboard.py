@@ -81,8 +81,11 @@ def decode_events(buf: bytes, path: str) -> FileData:
     leftovers: list[int] = []
     for block in framing.blocks:
         _decode_block(buf, block, points, leftovers)
-    for offset in sorted(leftovers):
-        _decode_one(buf, offset, points, notes, path)
+    undecodable = [offset for offset in sorted(leftovers)
+                   if not _decode_one(buf, offset, points, notes)]
+    if undecodable:
+        notes.append(f"{len(undecodable)} record(s) with valid checksums are not Events "
+                     f"(first at byte {undecodable[0]}); skipped")
     return _finish(points, path, framing, notes)
 
 
@@ -109,8 +112,9 @@ def _decode_block(buf, block, points: _Points, leftovers: list[int]) -> None:
     leftovers.extend(int(o) for o in offsets[todo])
 
 
-def _decode_one(buf, offset, points: _Points, notes, path) -> None:
-    """The protobuf path, for records the templates do not cover."""
+def _decode_one(buf, offset, points: _Points, notes) -> bool:
+    """The protobuf path, for records the templates do not cover; False if the
+    record does not decode as an Event."""
     from tensorboard.compat.proto import event_pb2
 
     length = int.from_bytes(buf[offset:offset + 8], "little")
@@ -118,13 +122,12 @@ def _decode_one(buf, offset, points: _Points, notes, path) -> None:
     try:
         event = event_pb2.Event.FromString(payload)
     except Exception:  # protobuf raises its own DecodeError
-        notes.append(f"record at byte {offset} is not an Event; skipped")
-        return
+        return False
     kind = event.WhichOneof("what")
     if kind == "session_log" and event.session_log.status == 1:  # START
         notes.append(f"restart (SessionLog START) at step {event.step}")
     if kind != "summary":
-        return
+        return True
     for val in event.summary.value:
         plugin = val.metadata.plugin_data.plugin_name if val.HasField("metadata") else None
         number = _scalar_of(val)
@@ -135,6 +138,7 @@ def _decode_one(buf, offset, points: _Points, notes, path) -> None:
         points.add(np.array([offset]), val.tag, np.array([event.step], dtype=np.int64),
                    np.array([number], dtype=np.float64), np.array([event.wall_time]),
                    val.WhichOneof("value") == "tensor", plugin)
+    return True
 
 
 def _scalar_of(val) -> float | None:

@@ -15,7 +15,8 @@ from tensorboard.util import tensor_util
 
 def reference_scalars(path: str) -> list[tuple[str, int, float, float]]:
     """(tag, step, value, wall_time) for every scalar, in file order."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as fh:
+        data = fh.read()
     out, plugins, tensor_tags = [], {}, set()
     pos = 0
     while pos + 12 <= len(data):

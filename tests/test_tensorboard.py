@@ -197,3 +197,21 @@ def test_resumed_run_keeps_the_last_write(tmp_path):
     assert loss.value.tolist() == [1.0] * 80 + [2.0] * 70
     info = df.attrs["runs"]["resumed"]
     assert info["replaced"] == {"loss": 20} and len(info["files"]) == 2
+
+
+def test_valid_records_that_are_not_events_are_counted_once(tmp_path):
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    path = tmp_path / "run" / "events.out.tfevents.1.host"
+    path.parent.mkdir()
+    with open(path, "wb") as fh:
+        writer = RecordWriter(fh)
+        writer.write(scalar_event("loss", 1.0, 1).SerializeToString())
+        for _ in range(5):
+            writer.write(b"\xff\xff\xff")  # checksummed, but no protobuf message
+        writer.write(scalar_event("loss", 0.5, 2).SerializeToString())
+    result = read_event_file(path)
+    assert result.step.tolist() == [1, 2]
+    first_bad = 16 + len(scalar_event("loss", 1.0, 1).SerializeToString())
+    assert result.notes == ["5 record(s) with valid checksums are not Events "
+                            f"(first at byte {first_bad}); skipped"]
