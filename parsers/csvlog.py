@@ -59,6 +59,17 @@ def read_header(path: str) -> list[str]:
     return [c.strip() for c in line.split(_separator(line))]
 
 
+def is_keras_log(path: str) -> bool:
+    """A ``.log`` file that is really Keras' CSVLogger output: a header that
+    starts with ``epoch`` and names only identifier-like columns."""
+    try:
+        header = read_header(path)
+    except OSError:
+        return False
+    return (len(header) >= 2 and header[0] == "epoch"
+            and all(h.replace("_", "").replace("/", "").isalnum() for h in header))
+
+
 def read_csv(path: str | os.PathLike) -> FileData:
     path = os.fspath(path)
     try:

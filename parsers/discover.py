@@ -57,6 +57,8 @@ def classify(path: str) -> str | None:
             return "csv"
     if lower.endswith(jsonl.SUFFIXES):
         return "jsonl"
+    if lower.endswith((".log", ".txt")) and csvlog.is_keras_log(path):
+        return "keras"  # keras.callbacks.CSVLogger("training.log"), as Keras documents
     if lower.endswith(".json") and name not in NOT_LOGS and jsonl.looks_like_jsonl(path):
         return "jsonl"
     return None

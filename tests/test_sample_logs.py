@@ -28,6 +28,7 @@ def test_every_run_reads_cleanly(sample):
         "hf/healthy": "hf_trainer",
         "hf/too_little_data": "hf_trainer",
         "jsonl/corrupted_batch": "jsonl",
+        "keras/head_on_minilm": "keras",
         "lightning/lightning_logs/version_0": "lightning",
         "lightning/lightning_logs/version_1": "lightning",
         "tensorboard/healthy": "tensorboard",
@@ -35,10 +36,20 @@ def test_every_run_reads_cleanly(sample):
         "tensorboard/lr_too_high": "tensorboard",
         "tensorboard/resumed": "tensorboard",
     }
+    loss_name = {"hf/healthy": "loss", "hf/too_little_data": "loss",
+                 "keras/head_on_minilm": "loss"}
     for run in runs:
-        steps, _ = series(sample, run, {"hf/healthy": "loss", "hf/too_little_data": "loss"}
-                          .get(run, "train_loss" if "lightning" in run else "train/loss"))
-        assert steps[-1] >= 235, run  # every run logged its training loss to the end
+        steps, _ = series(sample, run, loss_name.get(
+            run, "train_loss" if "lightning" in run else "train/loss"))
+        last = 39 if "keras" in run else 240 if run.startswith("hf/") else 239
+        assert steps[-1] == last, run  # every run logged its training loss to the end
+
+
+def test_keras_csvlogger_training_log(sample):
+    info = sample.attrs["runs"]["keras/head_on_minilm"]
+    assert info["x_axis"] == "epoch" and info["files"][0].endswith("training.log")
+    assert sorted(sample[sample.run == "keras/head_on_minilm"].metric.unique()) == [
+        "accuracy", "loss", "val_accuracy", "val_loss"]
 
 
 def test_resumed_run_two_files_and_replaced_steps(sample):
