@@ -1,0 +1,73 @@
+"""LD502 converged (info): the training loss fell and has been flat since.
+
+Statistic: the main training loss, log space, rolling median; it fell by at
+least ``min_drop`` (half) from its first tenth, its last ``tail`` share shows no
+significant Mann-Kendall trend on binned medians (p >= ``max_p``) or moves by
+less than ``flat`` (5%), and it ends within ``near_best`` of its best level (a
+run that blew up and sits at chance did not converge).  Where the lr is logged
+and decayed, the message says so: a flat tail after the lr decayed is expected.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from loss_doctor import stats
+
+from .base import Detector, RunView
+
+
+class Converged(Detector):
+    code = "LD502"
+    name = "converged"
+    kind = "info"
+    severity = "info"
+    summary = "the training loss fell and then flattened"
+    hint = ""
+
+    def __init__(self, *, min_drop: float = 0.5, tail: float = 0.25, max_p: float = 0.05,
+                 flat: float = 0.05, near_best: float = 1.3, min_series: int = 20):
+        self.min_drop = min_drop
+        self.tail = tail
+        self.max_p = max_p
+        self.flat = flat
+        self.near_best = near_best
+        self.min_series = min_series
+
+    def check(self, run: RunView):
+        series = run.primary("train_loss")
+        if series is None:
+            return []
+        series = series.finite_prefix()
+        n = series.values.size
+        if n < self.min_series:
+            return []
+        z, logged = stats.log_if_positive(series.values)
+        if not logged:
+            return []
+        smooth = stats.rolling_median(z, stats.smoothing_window(n))
+        start = float(np.median(z[: max(3, n // 10)]))
+        if smooth[-1] > start + math.log(1 - self.min_drop):
+            return []
+        if smooth[-1] > smooth.min() + math.log(self.near_best):
+            return []
+        cut = int(n * (1 - self.tail))
+        tau, p = stats.trend(z[cut:])
+        moved = abs(smooth[-1] - smooth[cut])
+        if p < self.max_p and moved > -math.log(1 - self.flat):
+            return []
+        level = math.exp(float(np.median(z[cut:])))
+        step = int(series.steps[cut])
+        message = (f"{series.metric} converged: flat at about {level:.3g} since step {step} "
+                   f"(from {math.exp(start):.3g} at the start)")
+        lr = run.primary("lr")
+        if lr is not None and lr.values.size and np.nanmax(lr.values) > 0 and \
+                lr.values[-1] < 0.1 * np.nanmax(lr.values):
+            message += f"; the lr had decayed to {lr.values[-1]:.3g}"
+        return [self.finding(series, score=0.2, start=step, end=int(series.steps[-1]),
+                             message=message,
+                             evidence={"level": level, "since_step": step,
+                                       "start_level": math.exp(start), "trend_tau": tau,
+                                       "trend_p": p})]

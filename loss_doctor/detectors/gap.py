@@ -1,0 +1,46 @@
+"""LD503 generalization gap (info): final validation against training loss.
+
+Statistic: the last finite validation loss over the training loss (rolling
+median) at that step, for the main train/validation pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loss_doctor import stats
+
+from .base import Detector, RunView
+
+
+class Gap(Detector):
+    code = "LD503"
+    name = "gap"
+    kind = "info"
+    severity = "info"
+    summary = "final validation loss against training loss"
+    hint = ""
+
+    def check(self, run: RunView):
+        for train, val in run.pairs():
+            if val.role.role != "val_loss" or train.metric != getattr(
+                    run.primary("train_loss"), "metric", None):
+                continue
+            train, val = train.finite_prefix(), val.finite_prefix()
+            if val.values.size == 0 or train.values.size < 3:
+                continue
+            smooth = stats.rolling_median(train.values,
+                                          stats.smoothing_window(train.values.size))
+            step = int(val.steps[-1])
+            i = max(0, int(np.searchsorted(train.steps, step, side="right")) - 1)
+            t, v = float(smooth[i]), float(val.values[-1])
+            if t <= 0:
+                continue
+            ratio = v / t
+            relation = "above" if ratio > 1 else "below"
+            message = (f"final gap: {val.metric} {v:.4g} is {ratio:.2f}x {train.metric} "
+                       f"{t:.4g} at step {step} ({relation} it)")
+            return [self.finding(val, score=0.15, start=step, end=step, message=message,
+                                 evidence={"val": v, "train": t, "ratio": ratio,
+                                           "train_metric": train.metric})]
+        return []

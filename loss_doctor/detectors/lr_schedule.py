@@ -1,0 +1,68 @@
+"""LD504 lr schedule (info): what the logged learning rate did.
+
+Statistic: the main lr series' peak and its step; warmup if it rose to the
+peak from below half of it; after the peak, the decay shape by which of
+linear, cosine and step (few distinct values) fits best (least squares), or
+constant if it moved by less than 1%.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Detector, RunView
+
+
+def _shape(x: np.ndarray) -> str:
+    if x.size < 4 or x[0] <= 0:
+        return "decay"
+    y = x / x[0]
+    t = np.linspace(0, 1, x.size)
+    end = y[-1]
+    fits = {"linear": 1 - (1 - end) * t,
+            "cosine": end + (1 - end) * 0.5 * (1 + np.cos(np.pi * t))}
+    errors = {k: float(np.mean((y - f) ** 2)) for k, f in fits.items()}
+    if np.unique(np.round(y, 6)).size <= max(3, x.size // 20):
+        return "step"
+    best = min(errors, key=errors.get)
+    return best if errors[best] < 1e-3 else "decay"
+
+
+class LrSchedule(Detector):
+    code = "LD504"
+    name = "lr_schedule"
+    kind = "info"
+    severity = "info"
+    summary = "the learning-rate schedule seen in the logs"
+    hint = ""
+
+    def check(self, run: RunView):
+        lr = run.primary("lr")
+        if lr is None:
+            return []
+        lr = lr.finite_prefix()
+        x = lr.values
+        if x.size < 3 or np.max(x) <= 0:
+            return []
+        peak_i = int(np.argmax(x))
+        peak = float(x[peak_i])
+        steps = lr.steps
+        if np.ptp(x) <= 0.01 * peak:
+            message = f"lr constant at {peak:.3g}"
+            shape = "constant"
+        else:
+            parts = []
+            if peak_i > 0 and x[0] < 0.5 * peak:
+                parts.append(f"warmup to {peak:.3g} over steps {int(steps[0])}-"
+                             f"{int(steps[peak_i])}")
+            else:
+                parts.append(f"peak {peak:.3g} at step {int(steps[peak_i])}")
+            shape = _shape(x[peak_i:]) if x.size - peak_i > 3 else "constant"
+            if shape != "constant":
+                parts.append(f"then {shape} decay to {float(x[-1]):.3g} at step "
+                             f"{int(steps[-1])}")
+            message = "lr schedule: " + ", ".join(parts)
+        return [self.finding(lr, score=0.1, start=int(steps[0]), end=int(steps[-1]),
+                             message=message,
+                             evidence={"peak": peak, "peak_step": int(steps[peak_i]),
+                                       "final": float(x[-1]), "shape": shape})]

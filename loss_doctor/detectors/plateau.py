@@ -1,0 +1,82 @@
+"""LD301 plateau: no significant progress from the start ("not learning").
+
+Statistic, on the main training loss (the main validation loss if there is no
+training loss), in log space: the median of the first tenth against the lowest
+point of the rolling median after it; progress below ``min_progress`` (10%)
+with no significant downward Mann-Kendall trend on binned medians (p >= 0.05)
+means the run never learned (at chance level, ln(k), even a significant but
+tiny descent is no learning).  A loss constant to 1e-4 (coefficient of
+variation, BTTackler; "exactly constant", DeepDiagnosis) is frozen.  A loss
+sitting at ln(k) for k classes is at chance.
+
+A flat tail *after* progress is not a plateau warning: it is convergence,
+reported by LD502 as information.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from loss_doctor import stats
+
+from .base import Detector, RunView, chance_level, describe_lr
+
+
+class Plateau(Detector):
+    code = "LD301"
+    name = "plateau"
+    kind = "plateau"
+    severity = "warning"
+    summary = "no significant progress from the start: not learning"
+    hint = ("check that gradients reach the weights (frozen layers, detached loss), that "
+            "labels match inputs, and the lr: too low barely moves, too high stays at chance")
+
+    def __init__(self, *, min_progress: float = 0.1, max_p: float = 0.05,
+                 frozen_cv: float = 1e-4, min_series: int = 20):
+        self.min_progress = min_progress
+        self.max_p = max_p
+        self.frozen_cv = frozen_cv
+        self.min_series = min_series
+
+    def check(self, run: RunView):
+        series = run.primary("train_loss") or run.primary("val_loss")
+        if series is None:
+            return []
+        series = series.finite_prefix()
+        n = series.values.size
+        if n < self.min_series:
+            return []
+        values = series.values
+        start, end = int(series.steps[0]), int(series.steps[-1])
+        mean = float(np.mean(values))
+        cv = float(np.std(values) / abs(mean)) if mean else float(np.std(values))
+        if cv < self.frozen_cv:
+            return [self.finding(series, score=0.9, start=start, end=end, evidence={"cv": cv},
+                                 message=f"{series.metric} is constant ({mean:.6g}) over all "
+                                         f"{n} points: nothing is being learned")]
+        z, logged = stats.log_if_positive(values)
+        head = max(3, n // 10)
+        first = float(np.median(z[:head]))
+        smooth = stats.rolling_median(z, stats.smoothing_window(n))
+        best = float(np.min(smooth[head:]))
+        progress = (1 - math.exp(best - first)) if logged else (first - best) / abs(first or 1)
+        tau, p = stats.trend(z)
+        level = float(np.median(values[-head:]))
+        k = chance_level(level) if logged else None
+        if progress >= self.min_progress or (tau < 0 and p < self.max_p and not k):
+            return []  # a slow but significant descent is learning, unless at chance
+        message = (f"{series.metric} made no significant progress over {n} points (steps "
+                   f"{start}-{end}): {math.exp(first) if logged else first:.3g} at the start, "
+                   f"{level:.3g} at the end, best {progress:.0%} below the start")
+        if k:
+            message += f"; it sits at ln {k} = {math.log(k):.3f}, chance level for {k} classes"
+        lr = run.lr_context(start)
+        message += describe_lr(lr)
+        score = 0.55 + 0.3 * (1 - max(progress, 0) / self.min_progress) + (0.1 if k else 0)
+        return [self.finding(series, score=score, start=start, end=end, message=message,
+                             evidence={"start_level": math.exp(first) if logged else first,
+                                       "end_level": level, "progress": progress,
+                                       "trend_tau": tau, "trend_p": p, "chance_classes": k,
+                                       **lr})]

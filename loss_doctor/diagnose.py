@@ -1,0 +1,82 @@
+"""frame -> roles -> detectors -> ranked findings."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+import parsers
+
+from . import roles as roles_mod
+from .config import Config
+from .detectors import RunView, Series, registry
+from .findings import Finding
+from .ranking import rank
+from .selection import selected
+
+
+def run_views(df: pd.DataFrame, role_overrides: dict[str, str] | None = None):
+    """One :class:`RunView` per run of a parsers frame (sorted by run, metric, step)."""
+    if len(df) == 0:
+        return
+    run_codes = df["run"].cat.codes.to_numpy()
+    metric_codes = df["metric"].cat.codes.to_numpy()
+    run_names = df["run"].cat.categories
+    metric_names = df["metric"].cat.categories
+    steps = df["step"].to_numpy()
+    values = df["value"].to_numpy()
+    key = run_codes.astype(np.int64) * (len(metric_names) + 1) + metric_codes
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(key)]])
+    current, series = None, {}
+    for a, b in zip(starts, ends):
+        run = str(run_names[run_codes[a]])
+        if run != current:
+            if current is not None:
+                yield _view(current, series, role_overrides)
+            current, series = run, {}
+        series[str(metric_names[metric_codes[a]])] = (steps[a:b], values[a:b])
+    if current is not None:
+        yield _view(current, series, role_overrides)
+
+
+def _view(run, raw, overrides) -> RunView:
+    roles = roles_mod.assign_all(raw, overrides)
+    series = {m: Series(run, m, roles[m], s, v) for m, (s, v) in raw.items()}
+    return RunView(run, series, roles)
+
+
+def build_detectors(config: Config):
+    known = registry()
+    out = []
+    for name, cls in known.items():
+        if not selected(cls.code, config.select, config.ignore):
+            continue
+        out.append(cls(**config.params.get(name, {})))
+    return out
+
+
+def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:
+    detectors = build_detectors(config)
+    findings: list[Finding] = []
+    for view in run_views(df, config.roles):
+        for detector in detectors:
+            findings.extend(f for f in detector.check(view)
+                            if selected(f.code, config.select, config.ignore))
+    return rank(findings)
+
+
+def diagnose(frame_or_path, **config) -> list[Finding]:
+    """Ranked findings for a parsers frame or a log directory/file path.
+
+    ``config`` takes what ``[tool.loss_doctor]`` takes: ``select``, ``ignore``,
+    ``roles`` (metric -> role) and per-detector parameter dicts by detector
+    name (``divergence={"min_ratio": 1.5}``)."""
+    if isinstance(frame_or_path, (str, os.PathLike)):
+        frame = parsers.read_logdir(frame_or_path)
+    else:
+        frame = frame_or_path
+    return diagnose_frame(frame, Config.from_mapping(config))

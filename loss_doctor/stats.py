@@ -1,0 +1,86 @@
+"""Statistics the detectors share.  All O(n) or O(n log n) in the points.
+
+* Noise scale robust to trends: sigma = 1.4826 * MAD(diff(y)) / sqrt(2)
+  (the MAD of first differences; a smooth trend barely moves it).
+* Smoothing for detection: a centred rolling median (robust to single bad
+  batches); TensorBoard's debiased EMA for drawing, as TensorBoard does it:
+  s_t = w*s_{t-1} + (1-w)*x_t from s_0 = 0, shown as s_t / (1 - w^k).
+* Trend test valid under autocorrelated per-step noise: Mann-Kendall on the
+  medians of at most 24 equal bins (binning breaks the short-range
+  autocorrelation that makes a plain test overconfident), through scipy's
+  O(n log n) ``kendalltau``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def log_if_positive(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Log space for positive series (spikes and blow-ups are multiplicative)."""
+    finite = values[np.isfinite(values)]
+    if finite.size and np.all(finite > 0):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(values), True
+    return values.astype(np.float64), False
+
+
+def noise_scale(z: np.ndarray) -> float:
+    """Robust per-point noise from the MAD of first differences."""
+    z = z[np.isfinite(z)]
+    if z.size < 3:
+        return 0.0
+    return float(stats.median_abs_deviation(np.diff(z), scale="normal") / np.sqrt(2))
+
+
+def rolling_median(z: np.ndarray, window: int) -> np.ndarray:
+    return pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
+
+
+def smoothing_window(n: int) -> int:
+    """Odd window growing with the series: 5 for short series, up to 51."""
+    w = int(min(51, max(5, n // 20)))
+    return w if w % 2 else w + 1
+
+
+def level_window(n: int, share: int = 8, low: int = 15, high: int = 501) -> int:
+    """A wide odd window for levels: a median of many per-batch losses is stable
+    even when batch losses are bimodal (small-batch fine-tuning)."""
+    w = int(min(high, max(low, n // share)))
+    return w if w % 2 else w + 1
+
+
+def ema_debiased(values: np.ndarray, weight: float = 0.6) -> np.ndarray:
+    """TensorBoard's smoothing; non-finite points pass through unchanged."""
+    out = values.astype(np.float64).copy()
+    finite = np.isfinite(out)
+    if finite.any():
+        s = pd.Series(out[finite]).ewm(alpha=1 - weight, adjust=True).mean().to_numpy()
+        out[finite] = s
+    return out
+
+
+def binned_medians(z: np.ndarray, bins: int = 24) -> np.ndarray:
+    z = z[np.isfinite(z)]
+    if z.size <= bins:
+        return z
+    edges = np.linspace(0, z.size, bins + 1).astype(int)
+    return np.array([np.median(z[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+
+
+def trend(z: np.ndarray, bins: int = 24) -> tuple[float, float]:
+    """(Kendall tau, two-sided p) of the binned medians against time."""
+    m = binned_medians(z, bins)
+    if m.size < 4 or np.all(m == m[0]):
+        return 0.0, 1.0
+    tau, p = stats.kendalltau(np.arange(m.size), m)
+    return float(tau), float(p)
+
+
+def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges where ``mask`` is True."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
