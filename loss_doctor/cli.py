@@ -13,6 +13,8 @@ import sys
 import click
 
 import parsers
+from loss_doctor import config as config_mod
+from loss_doctor.findings import SEVERITIES, SEVERITY_ORDER
 from loss_doctor.inventory import format_error, inventory, render_text
 
 
@@ -99,13 +101,82 @@ def _prefixed(df):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 def ls_command(paths: tuple[str, ...], fmt: str) -> None:
-    """List the runs found under PATHS: format, series, points, step ranges,
-    replaced duplicate steps, and the files that could not be read and why."""
-    doc = inventory(_read(paths))
+    """List the runs found under PATHS: format, series with the role each was
+    given (config can change it), points, step ranges, replaced duplicate steps,
+    and the files that could not be read and why."""
+    try:
+        roles = config_mod.load().roles
+    except config_mod.ConfigError as exc:
+        raise Failure(str(exc)) from None
+    doc = inventory(_read(paths), roles)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
         click.echo(render_text(doc, style=click.style))
+
+
+def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the report to this file instead of stdout.")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these code prefixes (comma-separated, repeatable): LD1, LD401.")
+@click.option("--ignore", multiple=True, metavar="CODES",
+              help="Leave out these code prefixes (the longer prefix wins; on a tie, ignore).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+              help="Exit 1 when a finding is at least this severe (default: error).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings.")
+@click.option("--show-info", is_flag=True, help="Also list info findings in text output.")
+@click.option("-q", "--quiet", is_flag=True, help="Only the findings: no summary, no hints.")
+@click.option("--isolated", is_flag=True, help="Ignore pyproject.toml and setup.cfg.")
+@click.pass_context
+def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
+                  quiet, isolated) -> None:
+    """Diagnose the runs under PATHS: a ranked list of findings.
+
+    Exit code 0: nothing at or above --fail-on; 1: findings that are; 2: bad
+    usage or config, or nothing readable.  Settings come from [tool.loss_doctor]
+    in pyproject.toml or [loss_doctor] in setup.cfg (nearest up from here); the
+    command line wins.
+    """
+    from loss_doctor.diagnose import diagnose_frame
+    from loss_doctor.report import json_report, text
+
+    try:
+        config = config_mod.load(isolated=isolated).merged(
+            select=_codes(select), ignore=_codes(ignore), fail_on=fail_on)
+    except config_mod.ConfigError as exc:
+        raise Failure(str(exc)) from None
+    df = _read(paths)
+    for err in df.attrs["errors"]:
+        click.echo(f"loss-doctor: {format_error(err)}", err=True)
+    try:
+        findings = diagnose_frame(df, config)
+    except TypeError as exc:
+        raise Failure(f"bad detector parameter: {exc}") from None
+    inv = inventory(df, config.roles)
+    if fmt == "json":
+        report = json_report.render(inv, findings)
+    else:
+        colour = ctx.color if output is None else False
+        style = click.style if colour is not False else (lambda t, **kw: t)
+        report = text.render(inv, findings, show_info=show_info, quiet=quiet, style=style)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(report + "\n")
+    else:
+        click.echo(report, color=ctx.color)
+    threshold = SEVERITY_ORDER[config.fail_on]
+    failing = [f for f in findings if SEVERITY_ORDER[f.severity] <= threshold]
+    ctx.exit(1 if failing and not exit_zero else 0)
 
 
 @cli.command("export")

@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 
 
-def inventory(df: pd.DataFrame) -> dict:
-    """The ``--format json`` document of ``ls``."""
+def inventory(df: pd.DataFrame, role_overrides: dict | None = None) -> dict:
+    """The ``--format json`` document of ``ls``; each metric with its role."""
+    from loss_doctor.roles import assign
+
+    role_overrides = role_overrides or {}
     runs = []
     infos = df.attrs.get("runs", {})
     groups = {}
@@ -29,6 +32,7 @@ def inventory(df: pd.DataFrame) -> dict:
                 "last_step": int(steps[-1]),
                 "non_finite": int(np.count_nonzero(~np.isfinite(values))),
                 "replaced": int(info.get("replaced", {}).get(metric, 0)),
+                "role": assign(metric, role_overrides.get(metric)).role,
             }
         runs.append({
             "run": run,
@@ -69,10 +73,10 @@ def render_text(doc: dict, style=lambda text, **kw: text) -> str:
         if not run["metrics"]:
             lines.append("    (no scalars)")
         width = max([len(m) for m in run["metrics"]] + [6])
-        width = min(width, 40)
+        width = min(width, 30)
         if run["metrics"]:
-            lines.append(style(f"    {'metric':<{width}}  {'points':>8}  {'steps':<17}  notes",
-                               dim=True))
+            lines.append(style(f"    {'metric':<{width}}  {'role':<11}  {'points':>7}  "
+                               f"{'steps':<13}  notes", dim=True))
         for name, m in run["metrics"].items():
             notes = []
             if m["non_finite"]:
@@ -80,8 +84,8 @@ def render_text(doc: dict, style=lambda text, **kw: text) -> str:
             if m["replaced"]:
                 notes.append(f"{m['replaced']:,} replaced")
             label = name if len(name) <= width else name[:width - 1] + "…"
-            lines.append(f"    {label:<{width}}  {m['points']:>8,}  "
-                         f"{_steps(m['first_step'], m['last_step']):<17}  {', '.join(notes)}"
+            lines.append(f"    {label:<{width}}  {m.get('role', ''):<11}  {m['points']:>7,}  "
+                         f"{_steps(m['first_step'], m['last_step']):<13}  {', '.join(notes)}"
                          .rstrip())
         for note in run["notes"]:
             lines.append(style(f"    note: {note}", fg="yellow"))

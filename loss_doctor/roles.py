@@ -8,9 +8,10 @@ say what it measures:
   perplexity/ppl, error/err, wer, cer;
 * accuracy-like metrics rise: acc, accuracy, f1, auc, bleu, map, ap, iou, dice,
   r2, precision, recall, rouge, top1/top5;
-* lr/learning_rate is the learning rate, grad_norm/gradnorm/total_norm the
-  gradient norm; epoch, step, runtime, throughput, flos, timing and memory
-  fields are bookkeeping and no detector looks at them.
+* lr/learning_rate (and Lightning's lr-AdamW) is the learning rate,
+  grad_norm/gradnorm/total_norm the gradient norm; epoch, step, runtime,
+  throughput, flos, timing and memory fields are bookkeeping and no detector
+  looks at them.
 
 Roles: ``train_loss`` (a falling metric on training data, or with no split),
 ``val_loss`` (on validation or test data), ``train_metric``/``val_metric``
@@ -81,7 +82,7 @@ def assign(name: str, override: str | None = None) -> Role:
         direction = ("down" if role.endswith("loss") else "up" if role.endswith("metric")
                      else None)
         return Role(name, role, split, quantity, direction)
-    if quantity in LR_NAMES or compact in LR_NAMES or (rest and rest[-1] == "lr"):
+    if quantity in LR_NAMES or compact in LR_NAMES or (rest and "lr" in (rest[0], rest[-1])):
         return Role(name, "lr", split, quantity, None)
     if quantity in GRAD_NAMES or compact in GRAD_NAMES:
         return Role(name, "grad_norm", split, quantity, None)

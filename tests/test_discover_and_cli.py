@@ -90,7 +90,7 @@ def test_ls_json(logdir):
     assert doc["version"] == 1
     run = next(r for r in doc["runs"] if r["run"] == "csvs/a.csv")
     assert run["metrics"] == {"loss": {"points": 2, "first_step": 0, "last_step": 1,
-                                       "non_finite": 0, "replaced": 0}}
+                                       "non_finite": 0, "replaced": 0, "role": "train_loss"}}
     assert doc["errors"][0]["path"].endswith("events.out.tfevents.1.host")
 
 

@@ -8,9 +8,11 @@ noise alone moves a median of ``w`` points by about ``1.25 * sigma / sqrt(w)``
 (its 5%-95% range) is compared with ``noise_k`` times that, and with
 ``log(min_swing)``.  It fires only if the swing is large, not shrinking (the
 last quarter swings at least half as much as the third), and the loss made no
-net progress over the window.  Compare AutoTrainer's count of local max/min
-pairs and BTTackler's coefficient of variation of the second half against the
-first (DETECTION notes): both fire on plain per-batch noise, which this cannot.
+net progress over the window (the median of its last third is not below that
+of its first third by more than ``max_progress`` or half the swing).  Compare
+AutoTrainer's count of local max/min pairs and BTTackler's coefficient of
+variation of the second half against the first (DETECTION notes): both fire
+on plain per-batch noise; this compares the swing with what that noise can do.
 """
 
 from __future__ import annotations
@@ -74,9 +76,10 @@ class Oscillation(Detector):
         quarter = tail.size // 2
         if _swing(tail[quarter:]) < 0.5 * _swing(tail[:quarter]):
             return None  # settling down
-        progress = tail[: max(1, w)].mean() - tail[-max(1, w):].mean()
-        if progress > -math.log(1 - self.max_progress):
-            return None  # still improving
+        third = max(1, tail.size // 3)
+        progress = float(np.median(tail[:third]) - np.median(tail[-third:]))
+        if progress > max(-math.log(1 - self.max_progress), 0.5 * swing):
+            return None  # still improving, more than the swings
         start, end = int(series.steps[half]), int(series.steps[-1])
         ratio = math.exp(swing)
         message = (f"{series.metric} swings {ratio:.1f}x (smoothed, 5-95% range) over steps "

@@ -73,6 +73,8 @@ class Plateau(Detector):
         if k:
             message += f"; it sits at ln {k} = {math.log(k):.3f}, chance level for {k} classes"
         lr = run.lr_context(start)
+        if lr:
+            lr = run.lr_context(lr["lr_peak_step"])  # the lr it never learned with
         message += describe_lr(lr)
         score = 0.55 + 0.3 * (1 - max(progress, 0) / self.min_progress) + (0.1 if k else 0)
         return [self.finding(series, score=score, start=start, end=end, message=message,

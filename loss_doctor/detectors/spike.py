@@ -10,7 +10,7 @@ point is a spike if
   the ordinary bump early in fine-tuning (DETECTION notes; compare OLMo-core's
   mean + 6 sigma over 128 values, Megatron's 10x); or
 * with per-batch noise too heavy for a z-score (small-batch fine-tuning), it
-  is ``big_ratio`` (5x) above the median AND ``over_max`` (2x) above every point
+  is ``big_ratio`` (5x) above the median AND ``over_max`` (2.5x) above every point
   of the window.
 
 and the series comes back below 1.5x the window median within ``recovery``
@@ -38,9 +38,9 @@ class Spike(Detector):
     hint = ("look at the data of those steps (a corrupted or mislabeled batch?); clip "
             "gradients or lower the lr if spikes repeat")
 
-    def __init__(self, *, window: int = 20, z: float = 8.0, min_ratio: float = 1.5,
-                 big_ratio: float = 5.0, over_max: float = 2.0, recovery: int = 10,
-                 min_prior: int = 8, min_series: int = 30):
+    def __init__(self, *, window: int = 50, z: float = 8.0, min_ratio: float = 1.5,
+                 big_ratio: float = 5.0, over_max: float = 2.5, recovery: int = 10,
+                 min_prior: int = 10, min_series: int = 30):
         self.window = window
         self.z = z
         self.min_ratio = min_ratio

@@ -1,0 +1,53 @@
+"""The terminal report: a ranked list that reads well in 80 columns."""
+
+from __future__ import annotations
+
+import textwrap
+
+from loss_doctor.findings import Finding
+
+COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+def _plain(text, **_):
+    return text
+
+
+def render(inventory: dict, findings: list[Finding], *, show_info: bool = False,
+           quiet: bool = False, style=_plain, width: int = 80) -> str:
+    shown = [f for f in findings if show_info or f.severity != "info"]
+    counts = {s: sum(f.severity == s for f in findings) for s in COLOURS}
+    lines = []
+    runs = inventory["runs"]
+    if not quiet:
+        points = sum(r["points"] for r in runs)
+        summary = ", ".join(f"{n} {s}{'s' * (n != 1 and s != 'info')}"
+                            for s, n in counts.items() if n) or "no findings"
+        lines.append(style(f"{len(runs)} run{'s' * (len(runs) != 1)}, {points:,} points: "
+                           f"{summary}", bold=True))
+    for f in shown:
+        steps = f"{f.step_start:,}" if f.step_start == f.step_end else \
+            f"{f.step_start:,}–{f.step_end:,}"
+        sev = style(f"{f.severity:<7}", fg=COLOURS[f.severity], bold=True)
+        lines.append("")
+        lines.append(f"{f.rank:>3}. {sev} {style(f.code, bold=True)}  {f.run}")
+        lines.append(f"     {f.metric} · steps {steps} · score {f.score:.2f}")
+        for part in textwrap.wrap(f.message, width - 5):
+            lines.append("     " + part)
+        if f.hint and not quiet:
+            for part in textwrap.wrap("hint: " + f.hint, width - 5):
+                lines.append(style("     " + part, dim=True))
+    if not quiet:
+        flagged = {f.run for f in findings if f.severity != "info"}
+        clean = [r["run"] for r in runs if r["run"] not in flagged]
+        lines.append("")
+        if clean:
+            names = ", ".join(clean[:8]) + (f" and {len(clean) - 8} more"
+                                            if len(clean) > 8 else "")
+            text = (f"no warnings or errors in {len(clean)} run"
+                    f"{'s' * (len(clean) != 1)}: {names}")
+            lines.extend(style(part, fg="green") for part in textwrap.wrap(text, width))
+        hidden = counts["info"] if not show_info else 0
+        if hidden:
+            lines.append(style(f"{hidden} info finding(s) not shown (--show-info)", dim=True))
+    return "\n".join(lines).lstrip("\n")
