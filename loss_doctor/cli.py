@@ -168,7 +168,8 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     else:
         colour = ctx.color if output is None else False
         style = click.style if colour is not False else (lambda t, **kw: t)
-        report = text.render(inv, findings, show_info=show_info, quiet=quiet, style=style)
+        report = text.render(inv, findings, show_info=show_info, quiet=quiet, style=style,
+                             filtered=tuple(config.select) != ("LD",) or bool(config.ignore))
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(report + "\n")

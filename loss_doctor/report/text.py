@@ -14,7 +14,7 @@ def _plain(text, **_):
 
 
 def render(inventory: dict, findings: list[Finding], *, show_info: bool = False,
-           quiet: bool = False, style=_plain, width: int = 80) -> str:
+           quiet: bool = False, style=_plain, width: int = 80, filtered: bool = False) -> str:
     shown = [f for f in findings if show_info or f.severity != "info"]
     counts = {s: sum(f.severity == s for f in findings) for s in COLOURS}
     lines = []
@@ -44,7 +44,8 @@ def render(inventory: dict, findings: list[Finding], *, show_info: bool = False,
         if clean:
             names = ", ".join(clean[:8]) + (f" and {len(clean) - 8} more"
                                             if len(clean) > 8 else "")
-            text = (f"no warnings or errors in {len(clean)} run"
+            which = " of the selected codes" if filtered else ""
+            text = (f"no warnings or errors{which} in {len(clean)} run"
                     f"{'s' * (len(clean) != 1)}: {names}")
             lines.extend(style(part, fg="green") for part in textwrap.wrap(text, width))
         hidden = counts["info"] if not show_info else 0
