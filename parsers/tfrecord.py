@@ -30,6 +30,7 @@ _U64 = struct.Struct("<Q").unpack_from
 _FIRST_GALLOP = 64
 _RECENT = 8  # records walked one by one before looking for a period
 _MAX_PERIOD = 4
+_BIG_BLOCK = 4096  # regular blocks this long are not worth gathering
 
 
 @dataclass
@@ -164,6 +165,7 @@ def read_records(buf: bytes, path: str) -> Framing:
     """
     out = Framing()
     blocks, stop = _walk(buf)
+    blocks = _merge_by_length(blocks)
     blocks, cut = _check_headers(buf, blocks)
     if cut is not None:
         out.errors.append(ParseError(
@@ -183,6 +185,27 @@ def read_records(buf: bytes, path: str) -> Framing:
         if len(block.header_offsets()):
             out.blocks.append(block)
             out.records += len(block.header_offsets())
+    return out
+
+
+def _merge_by_length(blocks: list[Block]) -> list[Block]:
+    """One block per record length.  A file whose pattern is broken now and
+    then (an eval every 50 steps) yields hundreds of short blocks, and every
+    block costs a few dozen numpy calls; a gathered block of all records of a
+    length costs one.  Long regular blocks stay zero-copy strided views."""
+    by_length: dict[int, list[Block]] = {}
+    out = []
+    for block in blocks:
+        if block.offsets is None and block.count >= _BIG_BLOCK:
+            out.append(block)  # long regular runs stay strided views
+        else:
+            by_length.setdefault(block.length, []).append(block)
+    for length, group in by_length.items():
+        if len(group) == 1:
+            out.append(group[0])
+        else:
+            offsets = np.sort(np.concatenate([b.header_offsets() for b in group]))
+            out.append(Block(length, offsets=offsets))
     return out
 
 
