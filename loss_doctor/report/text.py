@@ -25,13 +25,21 @@ def render(inventory: dict, findings: list[Finding], *, show_info: bool = False,
                             for s, n in counts.items() if n) or "no findings"
         lines.append(style(f"{len(runs)} run{'s' * (len(runs) != 1)}, {points:,} points: "
                            f"{summary}", bold=True))
+    axes = {r["run"]: r.get("x_axis", "step") for r in runs}
     for f in shown:
-        steps = f"{f.step_start:,}" if f.step_start == f.step_end else \
-            f"{f.step_start:,}–{f.step_end:,}"
+        axis = {"row": "row"}.get(axes.get(f.run, "step"), axes.get(f.run, "step"))
+        steps = f"{axis} {f.step_start:,}" if f.step_start == f.step_end else \
+            f"{axis}s {f.step_start:,}–{f.step_end:,}"
         sev = style(f"{f.severity:<7}", fg=COLOURS[f.severity], bold=True)
         lines.append("")
-        lines.append(f"{f.rank:>3}. {sev} {style(f.code, bold=True)}  {f.run}")
-        lines.append(f"     {f.metric} · steps {steps} · score {f.score:.2f}")
+        head = f"{f.rank:>3}. {sev} {style(f.code, bold=True)}"
+        if 20 + len(f.run) <= width:
+            lines.append(f"{head}  {f.run}")
+        else:  # long run ids (a path): on their own lines
+            lines.append(head)
+            lines.extend("     " + part for part in textwrap.wrap(
+                f.run, width - 5, break_long_words=True, break_on_hyphens=False))
+        lines.append(f"     {f.metric} · {steps} · score {f.score:.2f}")
         for part in textwrap.wrap(f.message, width - 5):
             lines.append("     " + part)
         if f.hint and not quiet:
