@@ -170,3 +170,28 @@ def test_unreadable_files_are_listed_and_the_rest_checked(tmp_path):
     assert result.exit_code == 0 and [r["run"] for r in doc["runs"]] == ["good"]
     assert doc["errors"][0]["path"].endswith("events.out.tfevents.1.x")
     assert "events.out.tfevents.1.x" in result.stderr
+
+
+def test_in_a_sweep_the_run_that_blew_up_comes_first():
+    from loss_doctor import datasets as ds
+    from loss_doctor.config import Config
+    from loss_doctor.diagnose import diagnose_frame
+
+    runs = {f"sweep/lr_{i}": ds.healthy(seed=i) for i in range(6)}
+    runs["sweep/lr_9"] = ds.blowup_after_warmup(seed=9)
+    runs["sweep/lr_7"] = ds.spike_at(seed=7)
+    findings = diagnose_frame(ds.as_frame(runs), Config())
+    assert (findings[0].run, findings[0].code) == ("sweep/lr_9", "LD102")
+    assert (findings[1].run, findings[1].code) == ("sweep/lr_7", "LD201")
+    assert all(f.severity == "info" for f in findings[2:])
+
+
+def test_no_color_and_color_flags():
+    runner = CliRunner()
+    coloured = runner.invoke(cli, ["--color", "check", str(SAMPLE_LOGS)]).stdout
+    assert "\x1b[" in coloured
+    plain = runner.invoke(cli, ["check", str(SAMPLE_LOGS)], env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in plain
+    forced = runner.invoke(cli, ["--color", "check", str(SAMPLE_LOGS)],
+                           env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" in forced  # the flag overrides the environment
