@@ -128,3 +128,17 @@ class Detector:
                        metric=series.metric, step_start=int(start), step_end=int(end),
                        message=message, evidence=evidence,
                        hint=self.hint if hint is None else hint)
+
+
+class SeriesDetector(Detector):
+    """A detector that judges each series of some roles on its own:
+    subclasses implement ``check_series(run, series) -> Finding | None``."""
+
+    roles: tuple[str, ...] = ("train_loss",)
+
+    def check(self, run: RunView) -> list[Finding]:
+        found = (self.check_series(run, s) for s in run.of_role(*self.roles))
+        return [f for f in found if f is not None]
+
+    def check_series(self, run: RunView, series: Series) -> Finding | None:
+        raise NotImplementedError

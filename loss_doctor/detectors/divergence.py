@@ -30,10 +30,10 @@ import numpy as np
 
 from loss_doctor import stats
 
-from .base import Detector, RunView, chance_level, describe_lr
+from .base import SeriesDetector, chance_level, describe_lr
 
 
-class Divergence(Detector):
+class Divergence(SeriesDetector):
     code = "LD102"
     name = "divergence"
     kind = "divergence"
@@ -53,17 +53,9 @@ class Divergence(Detector):
         self.max_p = max_p
         self.min_series = min_series
 
-    def check(self, run: RunView):
-        out = []
-        for series in run.of_role("train_loss"):
-            if not np.isfinite(series.values).all():
-                continue  # ends in NaN/inf: LD101 reports it, with the lr context
-            found = self._one(run, series)
-            if found:
-                out.append(found)
-        return out
-
-    def _one(self, run, series):
+    def check_series(self, run, series):
+        if not np.isfinite(series.values).all():
+            return None  # ends in NaN/inf: LD101 reports it, with the lr context
         n = series.values.size
         if n < self.min_series:
             return None

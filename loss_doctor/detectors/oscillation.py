@@ -23,7 +23,7 @@ import numpy as np
 
 from loss_doctor import stats
 
-from .base import Detector, RunView, describe_lr
+from .base import SeriesDetector, describe_lr
 
 
 def _swing(x: np.ndarray) -> float:
@@ -34,7 +34,7 @@ def _swing(x: np.ndarray) -> float:
     return float(np.quantile(resid, 0.95) - np.quantile(resid, 0.05))
 
 
-class Oscillation(Detector):
+class Oscillation(SeriesDetector):
     code = "LD202"
     name = "oscillation"
     kind = "oscillation"
@@ -49,15 +49,9 @@ class Oscillation(Detector):
         self.max_progress = max_progress
         self.min_series = min_series
 
-    def check(self, run: RunView):
-        out = []
-        for series in run.of_role("train_loss"):
-            found = self._one(run, series.finite_prefix())
-            if found:
-                out.append(found)
-        return out
 
-    def _one(self, run, series):
+    def check_series(self, run, series):
+        series = series.finite_prefix()
         n = series.values.size
         if n < self.min_series:
             return None

@@ -26,10 +26,10 @@ import pandas as pd
 
 from loss_doctor import stats
 
-from .base import Detector, RunView, describe_lr
+from .base import SeriesDetector, describe_lr
 
 
-class Spike(Detector):
+class Spike(SeriesDetector):
     code = "LD201"
     name = "spike"
     kind = "spike"
@@ -50,13 +50,6 @@ class Spike(Detector):
         self.min_prior = min_prior
         self.min_series = min_series
 
-    def check(self, run: RunView):
-        out = []
-        for series in run.of_role("train_loss"):
-            found = self._one(run, series.finite_prefix())
-            if found:
-                out.append(found)
-        return out
 
     def _events(self, z: np.ndarray):
         roll = pd.Series(z).rolling(self.window, min_periods=self.min_prior)
@@ -80,7 +73,8 @@ class Spike(Detector):
             events.append((peak, float(math.exp(z[peak] - med[start])), end + int(below[0])))
         return events
 
-    def _one(self, run, series):
+    def check_series(self, run, series):
+        series = series.finite_prefix()
         if series.values.size < self.min_series:
             return None
         z, logged = stats.log_if_positive(series.values)
