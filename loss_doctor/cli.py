@@ -123,8 +123,9 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 
 @cli.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json", "markdown", "github", "sarif", "junit"]),
+              help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the report to this file instead of stdout.")
 @click.option("--select", multiple=True, metavar="CODES",
@@ -165,6 +166,8 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     inv = inventory(df, config.roles)
     if fmt == "json":
         report = json_report.render(inv, findings)
+    elif fmt in ("markdown", "github", "sarif", "junit"):
+        report = _ci_report(fmt, inv, findings, config)
     else:
         colour = ctx.color if output is None else False
         style = click.style if colour is not False else (lambda t, **kw: t)
@@ -178,6 +181,24 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     threshold = SEVERITY_ORDER[config.fail_on]
     failing = [f for f in findings if SEVERITY_ORDER[f.severity] <= threshold]
     ctx.exit(1 if failing and not exit_zero else 0)
+
+
+def _ci_report(fmt, inv, findings, config) -> str:
+    from loss_doctor.diagnose import build_detectors
+    from loss_doctor.report import github, junit, markdown, sarif
+
+    if fmt == "markdown":
+        return markdown.render(inv, findings).rstrip("\n")
+    if fmt == "sarif":
+        return sarif.render(inv, findings)
+    if fmt == "junit":
+        return junit.render(inv, findings, detectors=build_detectors(config),
+                            fail_on=config.fail_on)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:  # the full table, beyond GitHub's 10 annotations per level
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown.render(inv, findings))
+    return github.render(inv, findings)
 
 
 @cli.command("export")

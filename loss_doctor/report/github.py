@@ -1,0 +1,47 @@
+"""``--format github``: GitHub Actions workflow commands.
+
+``::error file=F,line=1,title=T::message`` (``::warning``, ``::notice`` for
+info).  Messages escape ``%``, CR and LF; property values also ``:`` and ``,``.
+GitHub shows at most 10 errors and 10 warnings per step, so at most 10 per
+level are printed, then one notice with the count left out; the whole table
+goes to ``$GITHUB_STEP_SUMMARY`` (Markdown) when that is set.
+"""
+
+from __future__ import annotations
+
+from loss_doctor.findings import Finding
+
+from .common import location_of, run_files
+
+LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+PER_LEVEL = 10
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(inventory: dict, findings: list[Finding]) -> str:
+    files = run_files(inventory)
+    lines, shown, left = [], {}, {}
+    for f in findings:
+        level = LEVEL[f.severity]
+        if shown.get(level, 0) >= PER_LEVEL:
+            left[level] = left.get(level, 0) + 1
+            continue
+        shown[level] = shown.get(level, 0) + 1
+        title = f"{f.code} {f.kind}: {f.run} {f.metric}"
+        props = f"file={escape_property(location_of(f, files))},line=1," \
+                f"title={escape_property(title)}"
+        lines.append(f"::{level} {props}::{escape_data(f.message)}")
+    for level, count in left.items():
+        lines.append(f"::notice title=loss-doctor::{count} more {level} finding(s) not shown "
+                     "here (GitHub shows 10 per level); see the step summary")
+    for err in inventory["errors"]:
+        lines.append(f"::error file={escape_property(err['path'])},title=unreadable log::"
+                     f"{escape_data(err['message'])}")
+    return "\n".join(lines)

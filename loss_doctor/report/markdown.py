@@ -1,0 +1,38 @@
+"""``--format markdown``: a GitHub-flavoured Markdown report (also what goes
+into ``$GITHUB_STEP_SUMMARY``)."""
+
+from __future__ import annotations
+
+from loss_doctor.findings import Finding
+
+ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+def cell(text) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render(inventory: dict, findings: list[Finding], *, images: dict | None = None) -> str:
+    counts = {s: sum(f.severity == s for f in findings) for s in ICON}
+    runs = inventory["runs"]
+    lines = ["## loss-doctor", "",
+             f"{len(runs)} run(s), {sum(r['points'] for r in runs):,} points: "
+             + (", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
+                          for s, n in counts.items() if n) or "no findings"), ""]
+    if findings:
+        lines += ["| # | severity | code | run | metric | steps | finding |",
+                  "|---:|---|---|---|---|---|---|"]
+        for f in findings:
+            steps = f"{f.step_start}" if f.step_start == f.step_end else \
+                f"{f.step_start}–{f.step_end}"
+            lines.append(f"| {f.rank} | {ICON[f.severity]} {f.severity} | `{f.code}` | "
+                         f"{cell(f.run)} | `{cell(f.metric)}` | {steps} | {cell(f.message)} |")
+    if inventory["errors"]:
+        lines += ["", "### Files that could not be read", ""]
+        lines += [f"- `{cell(e['path'])}`: {cell(e['message'])}" for e in inventory["errors"]]
+    if images:
+        lines += ["", "### Plots", ""]
+        for run, paths in images.items():
+            lines.append(f"#### {cell(run)}")
+            lines += [f"![{cell(run)}]({p})" for p in paths]
+    return "\n".join(lines) + "\n"
