@@ -47,20 +47,45 @@ def cli(ctx: click.Context, color: bool | None) -> None:
     ctx.color = color if color is not None else _color_default()
 
 
-def _read(paths: tuple[str, ...]):
-    """Read every PATH into one frame; exit 2 if nothing at all could be read."""
+def _read(paths: tuple[str, ...], quiet: bool = False):
+    """Read every PATH into one frame; exit 2 if nothing at all could be read.
+
+    Directories are searched for runs; files (pre-commit's staged logs) stand
+    for their whole run directory, grouped so that one run is one run."""
     frames = []
     for path in paths:
         if not os.path.exists(path):
             raise Failure(f"{path}: no such file or directory")
-        sources = parsers.discover(path)
-        frames.append(parsers.read_sources(sources, root=path))
+    files = [p for p in paths if os.path.isfile(p)]
+    if files:
+        frames.append(parsers.read_sources(parsers.runs_of_files(files), root=".",
+                                           progress=_progress(quiet)))
+    for path in paths:
+        if not os.path.isfile(path):
+            frames.append(parsers.read_sources(parsers.discover(path), root=path,
+                                               progress=_progress(quiet)))
     df = frames[0] if len(frames) == 1 else _merge(frames)
     if not df.attrs["runs"] and df.attrs["errors"]:
         for err in df.attrs["errors"]:
             click.echo(f"loss-doctor: {format_error(err)}", err=True)
         raise Failure("no file could be read")
     return df
+
+
+def _progress(quiet: bool):
+    """A progress bar on stderr for many runs; silent when quiet or not a terminal."""
+    stream = sys.stderr
+    if quiet or not stream.isatty():
+        return None
+
+    def wrap(sources):
+        if len(sources) < 20:
+            yield from sources
+            return
+        with click.progressbar(sources, label="reading runs", file=stream,
+                               item_show_func=lambda s: s.run if s else "") as bar:
+            yield from bar
+    return wrap
 
 
 def _merge(frames):
@@ -138,9 +163,13 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--show-info", is_flag=True, help="Also list info findings in text output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the findings: no summary, no hints.")
 @click.option("--isolated", is_flag=True, help="Ignore pyproject.toml and setup.cfg.")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Hide the findings recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record today's findings in this file (then --baseline hides them).")
 @click.pass_context
 def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
-                  quiet, isolated) -> None:
+                  quiet, isolated, baseline, write_baseline) -> None:
     """Diagnose the runs under PATHS: a ranked list of findings.
 
     Exit code 0: nothing at or above --fail-on; 1: findings that are; 2: bad
@@ -148,21 +177,35 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     in pyproject.toml or [loss_doctor] in setup.cfg (nearest up from here); the
     command line wins.
     """
+    from loss_doctor import baseline as baseline_mod
     from loss_doctor.diagnose import diagnose_frame
     from loss_doctor.report import json_report, text
 
+    for target in (output, write_baseline):
+        _refuse_inside(target, paths)
     try:
         config = config_mod.load(isolated=isolated).merged(
             select=_codes(select), ignore=_codes(ignore), fail_on=fail_on)
     except config_mod.ConfigError as exc:
         raise Failure(str(exc)) from None
-    df = _read(paths)
+    df = _read(paths, quiet=quiet)
     for err in df.attrs["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
     try:
         findings = diagnose_frame(df, config)
     except TypeError as exc:
         raise Failure(f"bad detector parameter: {exc}") from None
+    if write_baseline:
+        count = baseline_mod.write(write_baseline, findings)
+        click.echo(f"loss-doctor: recorded {count} finding(s) in {write_baseline}", err=True)
+        exit_zero = True
+    elif baseline:
+        try:
+            findings, hidden = baseline_mod.apply(findings, baseline_mod.load(baseline))
+        except baseline_mod.BaselineError as exc:
+            raise Failure(str(exc)) from None
+        if hidden and not quiet:
+            click.echo(f"loss-doctor: {hidden} known finding(s) hidden by {baseline}", err=True)
     inv = inventory(df, config.roles)
     if fmt == "json":
         report = json_report.render(inv, findings)
@@ -208,10 +251,8 @@ def _ci_report(fmt, inv, findings, config) -> str:
                    "on stdout.")
 def export_command(paths: tuple[str, ...], output: str) -> None:
     """Write the common frame (run, metric, step, value, wall_time) of PATHS."""
-    for path in paths:
-        if output != "-" and _inside(output, path):
-            raise Failure(f"{output} is inside the log directory {path}; loss-doctor "
-                          "never writes there (and would read it back as a run)")
+    if output != "-":
+        _refuse_inside(output, paths)
     df = _read(paths)
     lower = output.lower()
     if output == "-":
@@ -232,6 +273,13 @@ def export_command(paths: tuple[str, ...], output: str) -> None:
                    err=True)
     for err in df.attrs["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
+
+
+def _refuse_inside(target: str | None, paths) -> None:
+    for path in paths:
+        if target and _inside(target, path):
+            raise Failure(f"{target} is inside the log directory {path}; loss-doctor "
+                          "never writes there (and would read it back as a run)")
 
 
 def _inside(path: str, root: str) -> bool:

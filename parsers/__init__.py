@@ -40,21 +40,23 @@ import os
 
 import pandas as pd
 
-from .discover import RunSource, classify, discover
+from .discover import RunSource, classify, discover, runs_of_files
 from .errors import ParseError
 from .frame import COLUMNS, RunData, to_frame
 from .read import read_source
 
 __all__ = ["COLUMNS", "ParseError", "RunSource", "discover", "read_file", "read_logdir",
-           "read_run", "read_sources"]
+           "read_run", "read_sources", "runs_of_files"]
 
 
-def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = False
-                 ) -> pd.DataFrame:
-    """Read already discovered runs into one frame (see the module docstring)."""
+def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = False,
+                 progress=None) -> pd.DataFrame:
+    """Read already discovered runs into one frame (see the module docstring).
+
+    ``progress``, if given, wraps the iteration over sources (a progress bar)."""
     runs: list[RunData] = []
     errors: list[ParseError] = []
-    for source in sources:
+    for source in (progress(sources) if progress else sources):
         data, problems = read_source(source)
         if strict and problems:
             raise problems[0]

@@ -148,3 +148,24 @@ def _unique_ids(sources: list[RunSource]) -> list[RunSource]:
             s = RunSource(f"{s.run}/{os.path.basename(s.files[0])}", s.path, s.format, s.files)
         out.append(s)
     return out
+
+
+def runs_of_files(paths, root: str | None = None) -> list[RunSource]:
+    """The runs some log files belong to, each run directory read whole (the
+    other event files of a resumed run matter as much as the staged one).  For
+    pre-commit, which passes staged files: run ids are paths relative to
+    ``root`` (the current directory)."""
+    root = os.path.abspath(root or os.getcwd())
+    dirs = set()
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.basename(path) == hf_trainer.NAME and \
+                hf_trainer.is_checkpoint_dir(os.path.basename(folder)):
+            folder = os.path.dirname(folder)
+        dirs.add(folder)
+    sources = []
+    for folder in sorted(dirs):
+        for s in discover(folder, recursive=False):
+            run = os.path.relpath(s.path, root).replace(os.sep, "/")
+            sources.append(RunSource(run, s.path, s.format, s.files))
+    return sorted(_unique_ids(sources), key=lambda s: _natural(s.run))
