@@ -163,13 +163,15 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--show-info", is_flag=True, help="Also list info findings in text output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the findings: no summary, no hints.")
 @click.option("--isolated", is_flag=True, help="Ignore pyproject.toml and setup.cfg.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+              help="Also write an HTML report with plots (index.html), report.md and PNGs.")
 @click.option("--baseline", type=click.Path(dir_okay=False),
               help="Hide the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record today's findings in this file (then --baseline hides them).")
 @click.pass_context
 def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
-                  quiet, isolated, baseline, write_baseline) -> None:
+                  quiet, isolated, report_dir, baseline, write_baseline) -> None:
     """Diagnose the runs under PATHS: a ranked list of findings.
 
     Exit code 0: nothing at or above --fail-on; 1: findings that are; 2: bad
@@ -181,7 +183,7 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     from loss_doctor.diagnose import diagnose_frame
     from loss_doctor.report import json_report, text
 
-    for target in (output, write_baseline):
+    for target in (output, write_baseline, report_dir):
         _refuse_inside(target, paths)
     try:
         config = config_mod.load(isolated=isolated).merged(
@@ -207,6 +209,13 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
         if hidden and not quiet:
             click.echo(f"loss-doctor: {hidden} known finding(s) hidden by {baseline}", err=True)
     inv = inventory(df, config.roles)
+    if report_dir:
+        from loss_doctor.diagnose import run_views
+        from loss_doctor.report.html import write_report
+
+        written = write_report(report_dir, list(run_views(df, config.roles)), inv, findings)
+        if not quiet:
+            click.echo(f"loss-doctor: report in {written['html']}", err=True)
     if fmt == "json":
         report = json_report.render(inv, findings)
     elif fmt in ("markdown", "github", "sarif", "junit"):

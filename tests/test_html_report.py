@@ -1,0 +1,61 @@
+"""--report DIR: a self-contained HTML file, Markdown with linked PNGs, stable plots."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from click.testing import CliRunner
+
+from loss_doctor import datasets as ds
+from loss_doctor.cli import cli
+from loss_doctor.config import Config
+from loss_doctor.diagnose import diagnose_frame, run_views
+from loss_doctor.inventory import inventory
+from loss_doctor.report.html import write_report
+from loss_doctor.report.plots import _reduce, plot_run
+
+from .conftest import SAMPLE_LOGS
+
+
+def test_report_on_sample_logs(tmp_path):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(cli, ["check", str(SAMPLE_LOGS), "--report", str(out)])
+    assert result.exit_code == 1 and "report in" in result.stderr
+    page = (out / "index.html").read_text()
+    assert page.count("<img ") == len(list((out / "plots").glob("*.png"))) >= 25
+    assert "src='data:image/png;base64," in page
+    assert not re.search(r"(src|href)=['\"]https?:", page)  # nothing from the network
+    assert "<script" not in page.lower()
+    for code in ("LD101", "LD102", "LD201", "LD301", "LD401"):
+        assert code in page
+    md = (out / "report.md").read_text()
+    assert "![tensorboard/lr_too_high](plots/tensorboard_lr_too_high__losses.png)" in md
+
+
+def test_hostile_names_are_escaped(tmp_path):
+    run = ds.spike_at(seed=1)
+    run.series['<img src=x onerror=alert(1)>'] = run.series.pop("train/loss")
+    frame = ds.as_frame({"<script>alert(1)</script>": run})
+    config = Config(roles={'<img src=x onerror=alert(1)>': "train_loss"})
+    findings = diagnose_frame(frame, config)
+    assert any(f.code == "LD201" for f in findings)
+    write_report(str(tmp_path), list(run_views(frame, config.roles)),
+                 inventory(frame, config.roles), findings)
+    page = (tmp_path / "index.html").read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+
+
+def test_plots_are_deterministic_and_long_series_are_reduced():
+    frame = ds.as_frame({"r": ds.nan_at(n=200_000, seed=0)})
+    (view,) = run_views(frame)
+    findings = diagnose_frame(frame, Config())
+    first = plot_run(view, findings)
+    assert set(first) == {"losses", "lr"}
+    assert plot_run(view, findings) == first  # byte-identical PNGs
+    steps = np.arange(200_000)
+    values = np.ones(200_000)
+    values[123_456] = 50.0  # a one-point spike survives the reduction
+    x, lo, hi = _reduce(steps, values)
+    assert x.size <= 1000 and hi.max() == 50.0 and lo.min() == 1.0
