@@ -59,3 +59,25 @@ def test_plots_are_deterministic_and_long_series_are_reduced():
     values[123_456] = 50.0  # a one-point spike survives the reduction
     x, lo, hi = _reduce(steps, values)
     assert x.size <= 1000 and hi.max() == 50.0 and lo.min() == 1.0
+
+
+def test_report_renders_in_headless_chromium(tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed")
+    out = tmp_path / "report"
+    CliRunner().invoke(cli, ["check", str(SAMPLE_LOGS), "--report", str(out)])
+    shot = tmp_path / "shot.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2400",
+                    f"--screenshot={shot}", (out / "index.html").as_uri()],
+                   capture_output=True, timeout=120, check=False)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 100_000  # a rendered page
