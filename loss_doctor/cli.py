@@ -253,6 +253,58 @@ def _ci_report(fmt, inv, findings, config) -> str:
     return github.render(inv, findings)
 
 
+def _one_run(path: str, role_overrides: dict):
+    from loss_doctor.diagnose import run_views
+
+    views = list(run_views(_read((path,), quiet=True), role_overrides))
+    if len(views) != 1:
+        raise Failure(f"{path} holds {len(views)} runs; give one run's directory or file")
+    return views[0]
+
+
+def _pick(view, metric: str | None, path: str):
+    if metric:
+        if metric not in view.series:
+            raise Failure(f"{path} has no metric {metric!r} (it has: "
+                          f"{', '.join(sorted(view.series))})")
+        return view.series[metric]
+    series = view.primary("train_loss") or view.primary("val_loss")
+    if series is None:
+        raise Failure(f"{path} has no loss series; name one with --metric")
+    return series
+
+
+@cli.command("compare")
+@click.argument("run", type=click.Path())
+@click.option("--against", "reference", required=True, type=click.Path(),
+              help="The reference run (a run directory or log file).")
+@click.option("--metric", help="Compare this metric (default: the main training loss).")
+@click.option("--reference-metric", help="The reference's metric name, if it differs.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even if the run is worse.")
+def compare_command(run, reference, metric, reference_metric, fmt, exit_zero) -> None:
+    """Is RUN worse than the reference run?  Aligns both on step and compares
+    their smoothed losses against the runs' own noise.  Exit 1 when worse."""
+    from loss_doctor.compare import compare, describe
+
+    roles = config_mod.load().roles
+    cand_view, ref_view = _one_run(run, roles), _one_run(reference, roles)
+    cand = _pick(cand_view, metric, run)
+    ref = _pick(ref_view, reference_metric or (metric if metric in ref_view.series else None),
+                reference)
+    try:
+        result = compare(cand, ref)
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps({"version": 1, "run": cand_view.run,
+                               "reference": ref_view.run, **result.to_dict()}, indent=2))
+    else:
+        click.echo(describe(result, cand_view.run, ref_view.run))
+    sys.exit(1 if result.verdict == "worse" and not exit_zero else 0)
+
+
 @cli.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
