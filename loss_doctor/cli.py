@@ -78,12 +78,14 @@ def _progress(quiet: bool):
     if quiet or not stream.isatty():
         return None
 
-    def wrap(sources):
-        if len(sources) < 20:
-            yield from sources
+    def wrap(items, length=None, label="reading"):
+        length = len(items) if length is None else length
+        if length < 20:
+            yield from items
             return
-        with click.progressbar(sources, label="reading runs", file=stream,
-                               item_show_func=lambda s: s.run if s else "") as bar:
+        with click.progressbar(items, length=length, label=label, file=stream,
+                               item_show_func=lambda s: getattr(s, "run", "") if s else ""
+                               ) as bar:
             yield from bar
     return wrap
 
@@ -165,13 +167,15 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--isolated", is_flag=True, help="Ignore pyproject.toml and setup.cfg.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Also write an HTML report with plots (index.html), report.md and PNGs.")
+@click.option("--plot-metrics", is_flag=True,
+              help="In --report, also plot accuracy-like metrics.")
 @click.option("--baseline", type=click.Path(dir_okay=False),
               help="Hide the findings recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record today's findings in this file (then --baseline hides them).")
 @click.pass_context
 def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
-                  quiet, isolated, report_dir, baseline, write_baseline) -> None:
+                  quiet, isolated, report_dir, plot_metrics, baseline, write_baseline) -> None:
     """Diagnose the runs under PATHS: a ranked list of findings.
 
     Exit code 0: nothing at or above --fail-on; 1: findings that are; 2: bad
@@ -194,7 +198,7 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     for err in df.attrs["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
     try:
-        findings = diagnose_frame(df, config)
+        findings = diagnose_frame(df, config, progress=_progress(quiet))
     except TypeError as exc:
         raise Failure(f"bad detector parameter: {exc}") from None
     if write_baseline:
@@ -213,7 +217,9 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
         from loss_doctor.diagnose import run_views
         from loss_doctor.report.html import write_report
 
-        written = write_report(report_dir, list(run_views(df, config.roles)), inv, findings)
+        groups = ("losses", "lr", "grad_norm") + (("metrics",) if plot_metrics else ())
+        written = write_report(report_dir, list(run_views(df, config.roles)), inv, findings,
+                               groups=groups)
         if not quiet:
             click.echo(f"loss-doctor: report in {written['html']}", err=True)
     if fmt == "json":
