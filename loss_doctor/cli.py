@@ -1,7 +1,9 @@
 """The ``loss-doctor`` command.
 
-Exit codes (like ruff): 0 fine; 2 usage, unreadable input or internal error,
-with a one-line message and never a traceback (``LOSS_DOCTOR_DEBUG=1`` shows it).
+Commands: ``check`` (the diagnosis), ``compare``, ``ls``, ``export``.  Exit codes
+(like ruff): 0 fine; 1 findings at or above ``--fail-on`` (``compare``: worse);
+2 usage, config, unreadable input or internal error, with a one-line message and
+never a traceback (``LOSS_DOCTOR_DEBUG=1`` shows it).
 """
 
 from __future__ import annotations
@@ -12,19 +14,10 @@ import sys
 
 import click
 
-import parsers
 from loss_doctor import config as config_mod
 from loss_doctor.findings import SEVERITIES, SEVERITY_ORDER
+from loss_doctor.inputs import Failure, progress_bar, read_paths, refuse_inside
 from loss_doctor.inventory import format_error, inventory, render_text
-
-
-class Failure(click.ClickException):
-    """Our errors exit 2, not click's default 1 (1 means "findings")."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"loss-doctor: error: {self.format_message()}", err=True)
 
 
 def _color_default() -> bool | None:
@@ -47,82 +40,6 @@ def cli(ctx: click.Context, color: bool | None) -> None:
     ctx.color = color if color is not None else _color_default()
 
 
-def _read(paths: tuple[str, ...], quiet: bool = False):
-    """Read every PATH into one frame; exit 2 if nothing at all could be read.
-
-    Directories are searched for runs; files (pre-commit's staged logs) stand
-    for their whole run directory, grouped so that one run is one run."""
-    frames = []
-    for path in paths:
-        if not os.path.exists(path):
-            raise Failure(f"{path}: no such file or directory")
-    files = [p for p in paths if os.path.isfile(p)]
-    if files:
-        frames.append(parsers.read_sources(parsers.runs_of_files(files), root=".",
-                                           progress=_progress(quiet)))
-    for path in paths:
-        if not os.path.isfile(path):
-            frames.append(parsers.read_sources(parsers.discover(path), root=path,
-                                               progress=_progress(quiet)))
-    df = frames[0] if len(frames) == 1 else _merge(frames)
-    if not df.attrs["runs"] and df.attrs["errors"]:
-        for err in df.attrs["errors"]:
-            click.echo(f"loss-doctor: {format_error(err)}", err=True)
-        raise Failure("no file could be read")
-    return df
-
-
-def _progress(quiet: bool):
-    """A progress bar on stderr for many runs; silent when quiet or not a terminal."""
-    stream = sys.stderr
-    if quiet or not stream.isatty():
-        return None
-
-    def wrap(items, length=None, label="reading"):
-        length = len(items) if length is None else length
-        if length < 20:
-            yield from items
-            return
-        with click.progressbar(items, length=length, label=label, file=stream,
-                               item_show_func=lambda s: getattr(s, "run", "") if s else ""
-                               ) as bar:
-            yield from bar
-    return wrap
-
-
-def _merge(frames):
-    """One frame for several PATHs; run ids that two PATHs share are prefixed
-    with each PATH so that no two runs merge."""
-    import pandas as pd
-
-    seen: dict[str, int] = {}
-    for df in frames:
-        for run in df.attrs["runs"]:
-            seen[run] = seen.get(run, 0) + 1
-    if any(count > 1 for count in seen.values()):
-        frames = [_prefixed(df) for df in frames]
-    runs, errors = {}, []
-    for df in frames:
-        runs.update(df.attrs["runs"])
-        errors.extend(df.attrs["errors"])
-    merged = pd.concat([f.astype({"run": str, "metric": str}) for f in frames],
-                       ignore_index=True)
-    merged["run"] = merged["run"].astype("category")
-    merged["metric"] = merged["metric"].astype("category")
-    merged.attrs.update(root=", ".join(f.attrs["root"] for f in frames), runs=runs,
-                        errors=errors)
-    return merged
-
-
-def _prefixed(df):
-    root = df.attrs["root"].rstrip("/\\") or "."
-    name = {run: f"{root}/{run}" for run in df.attrs["runs"]}
-    out = df.copy()
-    out["run"] = out["run"].cat.rename_categories(name)
-    out.attrs = dict(df.attrs, runs={name[r]: info for r, info in df.attrs["runs"].items()})
-    return out
-
-
 @cli.command("ls")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -135,7 +52,7 @@ def ls_command(paths: tuple[str, ...], fmt: str) -> None:
         roles = config_mod.load().roles
     except config_mod.ConfigError as exc:
         raise Failure(str(exc)) from None
-    doc = inventory(_read(paths), roles)
+    doc = inventory(read_paths(paths), roles)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
@@ -188,17 +105,17 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     from loss_doctor.report import json_report, text
 
     for target in (output, write_baseline, report_dir):
-        _refuse_inside(target, paths)
+        refuse_inside(target, paths)
     try:
         config = config_mod.load(isolated=isolated).merged(
             select=_codes(select), ignore=_codes(ignore), fail_on=fail_on)
     except config_mod.ConfigError as exc:
         raise Failure(str(exc)) from None
-    df = _read(paths, quiet=quiet)
+    df = read_paths(paths, quiet=quiet)
     for err in df.attrs["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
     try:
-        findings = diagnose_frame(df, config, progress=_progress(quiet))
+        findings = diagnose_frame(df, config, progress=progress_bar(quiet))
     except TypeError as exc:
         raise Failure(f"bad detector parameter: {exc}") from None
     if write_baseline:
@@ -262,7 +179,7 @@ def _ci_report(fmt, inv, findings, config) -> str:
 def _one_run(path: str, role_overrides: dict):
     from loss_doctor.diagnose import run_views
 
-    views = list(run_views(_read((path,), quiet=True), role_overrides))
+    views = list(run_views(read_paths((path,), quiet=True), role_overrides))
     if len(views) != 1:
         raise Failure(f"{path} holds {len(views)} runs; give one run's directory or file")
     return views[0]
@@ -319,8 +236,8 @@ def compare_command(run, reference, metric, reference_metric, fmt, exit_zero) ->
 def export_command(paths: tuple[str, ...], output: str) -> None:
     """Write the common frame (run, metric, step, value, wall_time) of PATHS."""
     if output != "-":
-        _refuse_inside(output, paths)
-    df = _read(paths)
+        refuse_inside(output, paths)
+    df = read_paths(paths)
     lower = output.lower()
     if output == "-":
         df.to_csv(sys.stdout, index=False)
@@ -340,21 +257,6 @@ def export_command(paths: tuple[str, ...], output: str) -> None:
                    err=True)
     for err in df.attrs["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
-
-
-def _refuse_inside(target: str | None, paths) -> None:
-    for path in paths:
-        if target and _inside(target, path):
-            raise Failure(f"{target} is inside the log directory {path}; loss-doctor "
-                          "never writes there (and would read it back as a run)")
-
-
-def _inside(path: str, root: str) -> bool:
-    if not os.path.isdir(root):
-        return False
-    target = os.path.realpath(os.path.abspath(path))
-    base = os.path.realpath(os.path.abspath(root))
-    return os.path.commonpath([target, base]) == base
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,6 @@ run after it.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from loss_doctor import stats
