@@ -9,8 +9,11 @@ every 50 steps) for S steps, from loss_doctor.datasets (healthy runs; every
 100th run blows up after warmup, every 97th has a spike).  Records are
 serialised with the ``Event`` protobuf and framed with masked CRC32C exactly
 as TensorBoard's writer does, but without its per-byte Python CRC loop.
-Then times ``loss-doctor check DIR --format json`` in a subprocess (best of
-``--repeat``) with its peak RSS, and the reading alone.
+Then times, each in a subprocess (best of ``--repeat``): reading into one
+frame; reading and diagnosing that frame; and the whole ``loss-doctor check``
+command with ``--jobs 1`` and with one job per core (each run read and
+diagnosed in a worker, only findings sent back).  Peak RSS is that of the
+largest single process (the command's own or one of its pool workers).
 """
 
 from __future__ import annotations
@@ -79,11 +82,15 @@ def make_sweep(runs: int, steps: int) -> str:
 
 def child(kind: str, path: str) -> None:
     import parsers
-    from loss_doctor.cli import main  # noqa: F401  (import cost outside the timer)
+    from loss_doctor.cli import cli  # import cost outside the timer
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     began = time.perf_counter()
-    if kind == "read":
+    if kind.startswith("cli_"):
+        cli.main(["check", path, "--format", "json", "-o", os.devnull, "--jobs", kind[4:],
+                  "--exit-zero", "--quiet"], standalone_mode=False)
+        extra = {}
+    elif kind == "read":
         df = parsers.read_logdir(path)
         extra = {"points": int(len(df))}
     else:
@@ -96,7 +103,8 @@ def child(kind: str, path: str) -> None:
                  "top": [f"{f.code} {f.run}" for f in findings[:3]],
                  "problems": sum(f.severity != "info" for f in findings)}
     seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = max(resource.getrusage(who).ru_maxrss / 1024  # pool workers are children
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "base_mb": base, **extra}))
 
 
@@ -120,6 +128,14 @@ def main() -> None:
             runs.append(json.loads(out.strip().splitlines()[-1]))
         results[kind] = min(runs, key=lambda r: r["seconds"])
         results[kind]["peak_mb"] = max(r["peak_mb"] for r in runs)
+    for jobs in (1, os.cpu_count() or 1):
+        runs = []
+        for _ in range(args.repeat):
+            out = subprocess.run([sys.executable, __file__, "--child", f"cli_{jobs}", "--path",
+                                  path], check=True, capture_output=True, text=True).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+        results[f"cli_{jobs}"] = min(runs, key=lambda r: r["seconds"])
+        results[f"cli_{jobs}"]["peak_mb"] = max(r["peak_mb"] for r in runs)
     check = results["check"]
     print(f"# {args.runs} runs x {args.steps} steps, {check['points']:,} points; best of "
           f"{args.repeat}; {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -127,7 +143,8 @@ def main() -> None:
     print("| stage | seconds | peak RSS MB | RSS added MB |")
     print("|---|---:|---:|---:|")
     for kind, r in results.items():
-        label = "read_logdir" if kind == "read" else "read + diagnose (check)"
+        label = {"read": "read_logdir (one frame)", "check": "read + diagnose, one frame"}.get(
+            kind, f"`loss-doctor check --jobs {kind[4:]}` (whole command, streaming)")
         print(f"| {label} | {r['seconds']:.2f} | {r['peak_mb']:.0f} | "
               f"{r['peak_mb'] - r['base_mb']:.0f} |")
     print(f"findings: {check['findings']} ({check['problems']} warnings/errors); "

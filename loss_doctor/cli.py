@@ -16,7 +16,14 @@ import click
 
 from loss_doctor import config as config_mod
 from loss_doctor.findings import SEVERITIES, SEVERITY_ORDER
-from loss_doctor.inputs import Failure, progress_bar, read_paths, refuse_inside
+from loss_doctor.inputs import (
+    Failure,
+    nothing_read,
+    progress_bar,
+    read_paths,
+    refuse_inside,
+    sources_for,
+)
 from loss_doctor.inventory import format_error, inventory, render_text
 
 
@@ -82,6 +89,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--show-info", is_flag=True, help="Also list info findings in text output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the findings: no summary, no hints.")
 @click.option("--isolated", is_flag=True, help="Ignore pyproject.toml and setup.cfg.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Runs read and diagnosed in parallel (default: the machine's cores).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Also write an HTML report with plots (index.html), report.md and PNGs.")
 @click.option("--plot-metrics", is_flag=True,
@@ -92,7 +101,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Record today's findings in this file (then --baseline hides them).")
 @click.pass_context
 def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
-                  quiet, isolated, report_dir, plot_metrics, baseline, write_baseline) -> None:
+                  quiet, isolated, jobs, report_dir, plot_metrics, baseline,
+                  write_baseline) -> None:
     """Diagnose the runs under PATHS: a ranked list of findings.
 
     Exit code 0: nothing at or above --fail-on; 1: findings that are; 2: bad
@@ -101,7 +111,8 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     command line wins.
     """
     from loss_doctor import baseline as baseline_mod
-    from loss_doctor.diagnose import diagnose_frame
+    from loss_doctor.diagnose import build_detectors, diagnose_frame
+    from loss_doctor.parallel import check_sources
     from loss_doctor.report import json_report, text
 
     for target in (output, write_baseline, report_dir):
@@ -111,13 +122,21 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
             select=_codes(select), ignore=_codes(ignore), fail_on=fail_on)
     except config_mod.ConfigError as exc:
         raise Failure(str(exc)) from None
-    df = read_paths(paths, quiet=quiet)
-    for err in df.attrs["errors"]:
-        click.echo(f"loss-doctor: {format_error(err)}", err=True)
     try:
-        findings = diagnose_frame(df, config, progress=progress_bar(quiet))
+        build_detectors(config)
     except TypeError as exc:
         raise Failure(f"bad detector parameter: {exc}") from None
+    if report_dir:  # the plots need every run's points here
+        df = read_paths(paths, quiet=quiet)
+        findings = diagnose_frame(df, config, progress=progress_bar(quiet))
+        inv = inventory(df, config.roles)
+    else:  # each run read and diagnosed in a worker; only findings come back
+        inv, findings = check_sources(sources_for(paths), config, jobs=jobs,
+                                      progress=progress_bar(quiet))
+        inv["root"] = ", ".join(paths)
+        nothing_read(inv["runs"], inv["errors"])
+    for err in inv["errors"]:
+        click.echo(f"loss-doctor: {format_error(err)}", err=True)
     if write_baseline:
         count = baseline_mod.write(write_baseline, findings)
         click.echo(f"loss-doctor: recorded {count} finding(s) in {write_baseline}", err=True)
@@ -129,7 +148,6 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
             raise Failure(str(exc)) from None
         if hidden and not quiet:
             click.echo(f"loss-doctor: {hidden} known finding(s) hidden by {baseline}", err=True)
-    inv = inventory(df, config.roles)
     if report_dir:
         from loss_doctor.diagnose import run_views
         from loss_doctor.report.html import write_report

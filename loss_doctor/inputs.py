@@ -21,29 +21,45 @@ class Failure(click.ClickException):
         click.echo(f"loss-doctor: error: {self.format_message()}", err=True)
 
 
-def read_paths(paths: tuple[str, ...], quiet: bool = False):
-    """Read every PATH into one frame; exit 2 if nothing at all could be read.
-
-    Directories are searched for runs; files (pre-commit's staged logs) stand
-    for their whole run directory, grouped so that one run is one run."""
-    frames = []
+def sources_for(paths) -> list[parsers.RunSource]:
+    """The runs of every PATH.  Directories are searched for runs; files
+    (pre-commit's staged logs) stand for their whole run directory, grouped so
+    that one run is one run.  Run ids that two PATHs share are prefixed with
+    each PATH, so that no two runs merge."""
     for path in paths:
         if not os.path.exists(path):
             raise Failure(f"{path}: no such file or directory")
+    groups = []
     files = [p for p in paths if os.path.isfile(p)]
     if files:
-        frames.append(parsers.read_sources(parsers.runs_of_files(files), root=".",
-                                           progress=progress_bar(quiet)))
-    for path in paths:
-        if not os.path.isfile(path):
-            frames.append(parsers.read_sources(parsers.discover(path), root=path,
-                                               progress=progress_bar(quiet)))
-    df = frames[0] if len(frames) == 1 else _merge(frames)
-    if not df.attrs["runs"] and df.attrs["errors"]:
-        for err in df.attrs["errors"]:
+        groups.append((None, parsers.runs_of_files(files)))
+    groups += [(p, parsers.discover(p)) for p in paths if not os.path.isfile(p)]
+    seen: dict[str, int] = {}
+    for _, sources in groups:
+        for s in sources:
+            seen[s.run] = seen.get(s.run, 0) + 1
+    clash = any(count > 1 for count in seen.values())
+    out = []
+    for root, sources in groups:
+        prefix = (root.rstrip("/\\") or ".") + "/" if clash and root is not None else ""
+        out += [parsers.RunSource(prefix + s.run, s.path, s.format, s.files) for s in sources]
+    return out
+
+
+def read_paths(paths: tuple[str, ...], quiet: bool = False):
+    """Read every PATH into one frame; exit 2 if nothing at all could be read."""
+    df = parsers.read_sources(sources_for(paths), root=", ".join(paths),
+                              progress=progress_bar(quiet))
+    nothing_read(df.attrs["runs"], df.attrs["errors"])
+    return df
+
+
+def nothing_read(runs, errors) -> None:
+    """Exit 2, listing the errors, when no run at all could be read."""
+    if not runs and errors:
+        for err in errors:
             click.echo(f"loss-doctor: {format_error(err)}", err=True)
         raise Failure("no file could be read")
-    return df
 
 
 def progress_bar(quiet: bool):
@@ -62,39 +78,6 @@ def progress_bar(quiet: bool):
                                ) as bar:
             yield from bar
     return wrap
-
-
-def _merge(frames):
-    """One frame for several PATHs; run ids that two PATHs share are prefixed
-    with each PATH so that no two runs merge."""
-    import pandas as pd
-
-    seen: dict[str, int] = {}
-    for df in frames:
-        for run in df.attrs["runs"]:
-            seen[run] = seen.get(run, 0) + 1
-    if any(count > 1 for count in seen.values()):
-        frames = [_prefixed(df) for df in frames]
-    runs, errors = {}, []
-    for df in frames:
-        runs.update(df.attrs["runs"])
-        errors.extend(df.attrs["errors"])
-    merged = pd.concat([f.astype({"run": str, "metric": str}) for f in frames],
-                       ignore_index=True)
-    merged["run"] = merged["run"].astype("category")
-    merged["metric"] = merged["metric"].astype("category")
-    merged.attrs.update(root=", ".join(f.attrs["root"] for f in frames), runs=runs,
-                        errors=errors)
-    return merged
-
-
-def _prefixed(df):
-    root = df.attrs["root"].rstrip("/\\") or "."
-    name = {run: f"{root}/{run}" for run in df.attrs["runs"]}
-    out = df.copy()
-    out["run"] = out["run"].cat.rename_categories(name)
-    out.attrs = dict(df.attrs, runs={name[r]: info for r, info in df.attrs["runs"].items()})
-    return out
 
 
 def refuse_inside(target: str | None, paths) -> None:

@@ -195,3 +195,14 @@ def test_no_color_and_color_flags():
     forced = runner.invoke(cli, ["--color", "check", str(SAMPLE_LOGS)],
                            env={"NO_COLOR": "1"}).stdout
     assert "\x1b[" in forced  # the flag overrides the environment
+
+
+def test_parallel_check_gives_the_same_result_as_sequential(tmp_path):
+    runner = CliRunner()
+    base = ["check", str(SAMPLE_LOGS), "--format", "json"]
+    one = runner.invoke(cli, base + ["--jobs", "1"]).stdout
+    two = runner.invoke(cli, base + ["--jobs", "2"]).stdout
+    assert one == two
+    with_report = runner.invoke(cli, base + ["--report", str(tmp_path / "r")]).stdout
+    assert json.loads(with_report)["findings"] == json.loads(one)["findings"]
+    assert json.loads(with_report)["runs"] == json.loads(one)["runs"]

@@ -1,0 +1,63 @@
+"""Read and diagnose runs in a process pool, streaming results into the ranking.
+
+Runs are independent.  Each worker reads one run, diagnoses it and sends back
+only its findings, its inventory entry and its read errors; the run's points
+never leave the worker, so memory is bounded by the largest run being worked
+on, not by the sum of all runs.  ``jobs=1`` does the same in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import parsers
+from parsers.frame import to_frame
+from parsers.read import read_source
+
+from .config import Config
+from .diagnose import diagnose_frame
+from .findings import Finding
+from .inventory import inventory
+from .ranking import rank
+
+
+def check_source(source: parsers.RunSource, config: Config):
+    """(inventory entry or None, findings, error dicts) for one run."""
+    data, errors = read_source(source)
+    errors = [e.to_dict() for e in errors]
+    if data is None:
+        return None, [], errors
+    df = to_frame([data])
+    findings = diagnose_frame(df, config)
+    return inventory(df, config.roles)["runs"][0], list(findings), errors
+
+
+def check_sources(sources: list, config: Config, *, jobs: int | None = None,
+                  progress=None) -> tuple[dict, list[Finding]]:
+    """The inventory document and the ranked findings of all ``sources``."""
+    jobs = jobs or os.cpu_count() or 1
+    runs, findings, errors = [], [], []
+    if jobs == 1 or len(sources) < 2:
+        results = (check_source(s, config) for s in sources)
+        if progress:
+            results = progress(results, len(sources), "checking")
+        for entry, found, errs in results:
+            _collect(entry, found, errs, runs, findings, errors)
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(sources))) as pool:
+            results = pool.map(check_source, sources, [config] * len(sources),
+                               chunksize=max(1, len(sources) // (jobs * 8)))
+            if progress:
+                results = progress(results, len(sources), "checking")
+            for entry, found, errs in results:
+                _collect(entry, found, errs, runs, findings, errors)
+    doc = {"version": 1, "root": "", "runs": runs, "errors": errors}
+    return doc, rank(findings)
+
+
+def _collect(entry, found, errs, runs, findings, errors):
+    if entry is not None:
+        runs.append(entry)
+    findings.extend(found)
+    errors.extend(errs)
