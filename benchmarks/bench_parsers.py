@@ -1,6 +1,6 @@
 """Time reading a 1,000,000-scalar event file: parsers vs tbparse vs EventAccumulator.
 
-    pip install -e . tbparse
+    pip install -e . tbparse runmedic
     python benchmarks/bench_parsers.py [--repeat 3] [--points 1000000] [--layout v2]
 
 The file is written once with tensorboard's own ``EventFileWriter`` (the writer
@@ -113,11 +113,27 @@ def read_event_accumulator(logdir):
     return np.array(tags), np.array(steps), np.array(values)
 
 
+def read_runmedic(logdir):
+    """runmedic, the fastest log-diagnosis peer: its own small decoder (no CRC checks)."""
+    from pathlib import Path
+
+    import numpy as np
+    from runmedic.loaders.tensorboard import load_dir
+
+    run = load_dir(Path(logdir))
+    tags, steps, values = [], [], []
+    for name, series in run.series.items():
+        tags += [name] * len(series.values)
+        steps += series.steps
+        values += series.values
+    return np.array(tags), np.array(steps, dtype=np.int64), np.array(values)
+
+
 LAYOUT = "v1"
 WRITERS = {"v1": "tensorboard EventFileWriter, v1 simple_value",
            "v2": "tensorboard.summary.Writer, v2 tensors with metadata"}
 READERS = {"loss_doctor parsers": read_ours, "tbparse": read_tbparse,
-           "EventAccumulator": read_event_accumulator}
+           "EventAccumulator": read_event_accumulator, "runmedic": read_runmedic}
 
 
 def _import_libraries() -> None:
@@ -128,6 +144,7 @@ def _import_libraries() -> None:
     from tensorboard.backend.event_processing import event_accumulator  # noqa: F401
 
     import parsers  # noqa: F401
+    import runmedic.loaders.tensorboard  # noqa: F401
     from parsers import tensorboard  # noqa: F401
 
 
