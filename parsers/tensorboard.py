@@ -56,40 +56,68 @@ class _Points:
         self.wall.append(wall)
 
 
+CHUNK = 8 << 20  # bytes read at a time: memory stays bounded on multi-GB files
+
+
 def read_event_file(path: str | os.PathLike) -> FileData:
-    """All scalars of one event file, in the order they were written."""
+    """All scalars of one event file, in the order they were written.  The file
+    is read ``CHUNK`` bytes at a time (a record longer than that is read whole)."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
-            buf = fh.read()
+            return _decode_stream(iter(lambda: fh.read(CHUNK), b""), path)
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
-    return decode_events(buf, path)
 
 
 def decode_events(buf: bytes, path: str) -> FileData:
-    if len(buf) == 0:
-        raise ParseError(path, "empty file")
-    framing = read_records(buf, path)
-    if framing.records == 0:
-        if framing.errors:
-            raise framing.errors[0]
-        raise ParseError(path, f"no complete record in {len(buf)} bytes: not an event "
-                               "file, or one cut short", offset=0)
+    """All scalars of an event file held in memory."""
+    return _decode_stream(iter([buf]) if buf else iter(()), path)
+
+
+def _decode_stream(chunks, path: str) -> FileData:
     points = _Points()
-    notes = list(framing.notes)
+    notes: list[str] = []
+    errors: list[ParseError] = []
     leftovers: list[int] = []
-    for block in framing.blocks:
-        _decode_block(buf, block, points, leftovers)
+    carry, base, records, size = b"", 0, 0, 0
+    chunk = next(chunks, b"")
+    while True:
+        following = next(chunks, b"")
+        size += len(chunk)
+        buf = carry + chunk if carry else chunk
+        framing = read_records(buf, path, base=base, final=not following)
+        notes += framing.notes
+        errors += framing.errors
+        records += framing.records
+        for block in framing.blocks:
+            _decode_block(buf, block, points, leftovers, base)
+        _decode_leftovers(buf, leftovers, points, notes, base)
+        if framing.stopped or not following:
+            break
+        carry = buf[framing.consumed:]
+        base += framing.consumed
+        chunk = following
+    if size == 0:
+        raise ParseError(path, "empty file")
+    if records == 0:
+        if errors:
+            raise errors[0]
+        raise ParseError(path, f"no complete record in {size} bytes: not an event "
+                               "file, or one cut short", offset=0)
+    return _finish(points, path, errors, notes)
+
+
+def _decode_leftovers(buf, leftovers: list[int], points, notes, base: int) -> None:
     undecodable = [offset for offset in sorted(leftovers)
-                   if not _decode_one(buf, offset, points, notes)]
+                   if not _decode_one(buf, offset, points, notes, base)]
+    leftovers.clear()
     if undecodable:
         notes.append(f"{len(undecodable)} record(s) with valid checksums are not Events "
-                     f"(first at byte {undecodable[0]}); skipped")
-    return _finish(points, path, framing, notes)
+                     f"(first at byte {base + undecodable[0]}); skipped")
 
 
-def _decode_block(buf, block, points: _Points, leftovers: list[int]) -> None:
+def _decode_block(buf, block, points: _Points, leftovers: list[int], base: int) -> None:
     rows = block.payload(buf)
     offsets = block.header_offsets()
     todo = np.arange(len(rows))
@@ -107,12 +135,13 @@ def _decode_block(buf, block, points: _Points, leftovers: list[int]) -> None:
         hit = todo[ok]
         wall, step, values = et.decode_rows(template, sub[ok] if not ok.all() else sub)
         for slot, value in zip(template.slots, values):
-            points.add(offsets[hit], slot.tag, step, value, wall, slot.tensor, slot.plugin)
+            points.add(offsets[hit] + base, slot.tag, step, value, wall, slot.tensor,
+                       slot.plugin)
         todo = todo[~ok]
     leftovers.extend(int(o) for o in offsets[todo])
 
 
-def _decode_one(buf, offset, points: _Points, notes) -> bool:
+def _decode_one(buf, offset, points: _Points, notes, base: int = 0) -> bool:
     """The protobuf path, for records the templates do not cover; False if the
     record does not decode as an Event."""
     from tensorboard.compat.proto import event_pb2
@@ -135,7 +164,7 @@ def _decode_one(buf, offset, points: _Points, notes) -> bool:
             if plugin is not None and val.tag:
                 points.plugins.setdefault(val.tag, plugin)
             continue
-        points.add(np.array([offset]), val.tag, np.array([event.step], dtype=np.int64),
+        points.add(np.array([base + offset]), val.tag, np.array([event.step], dtype=np.int64),
                    np.array([number], dtype=np.float64), np.array([event.wall_time]),
                    val.WhichOneof("value") == "tensor", plugin)
     return True
@@ -161,7 +190,7 @@ def _scalar_of(val) -> float | None:
     return float(array.reshape(()))
 
 
-def _finish(points: _Points, path: str, framing, notes) -> FileData:
+def _finish(points: _Points, path: str, errors, notes) -> FileData:
     names = list(points.tags)
     if points.order:
         order = np.concatenate(points.order)
@@ -178,7 +207,7 @@ def _finish(points: _Points, path: str, framing, notes) -> FileData:
         tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
     start = float(wall[0]) if len(wall) else _name_time(path)
     return FileData(path, FORMAT, names, tag, step, value, wall, x_axis="step",
-                    start=start, notes=notes, errors=list(framing.errors))
+                    start=start, notes=notes, errors=list(errors))
 
 
 def _name_time(path: str) -> float:

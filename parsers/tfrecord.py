@@ -80,6 +80,8 @@ class Framing:
     errors: list[ParseError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     records: int = 0
+    consumed: int = 0  # bytes of ``buf`` framed; the rest waits for more data
+    stopped: bool = False  # framing is lost: read no further
 
 
 def _walk(buf: bytes) -> tuple[list[Block], int]:
@@ -155,24 +157,34 @@ def _flush(blocks, single_pos, single_len):
     single_len.clear()
 
 
-def read_records(buf: bytes, path: str) -> Framing:
-    """Frame ``buf`` (a whole event file) and verify its checksums.
+def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) -> Framing:
+    """Frame ``buf`` and verify its checksums.
 
-    A record cut short at the end of the file (a run still being written) is
-    noted, not an error.  A length whose checksum fails ends the walk: nothing
-    after it can be trusted, and everything before it is kept.  A payload whose
-    checksum fails is skipped and reported; the records after it are kept.
+    ``buf`` is the file from byte ``base`` on; offsets in errors are the file's.
+    With ``final=False`` more data follows: an incomplete last record is left
+    for the next call (``consumed`` says where it starts).  At the end of the
+    file, a record cut short (a run still being written) is noted, not an
+    error.  A length whose checksum fails ends the walk: nothing after it can be
+    trusted, and everything before it is kept.  A payload whose checksum fails
+    is skipped and reported; the records after it are kept.
     """
     out = Framing()
     blocks, stop = _walk(buf)
     blocks = _merge_by_length(blocks)
     blocks, cut = _check_headers(buf, blocks)
+    out.consumed = stop if cut is None else cut
     if cut is not None:
+        out.stopped = True
         out.errors.append(ParseError(
-            path, f"length checksum mismatch; the {len(buf) - cut} bytes from here "
-                  "on cannot be framed and were not read", offset=cut))
-    elif stop < len(buf):
-        _tail(buf, stop, path, out)
+            path, "length checksum mismatch; the bytes from here on cannot be framed "
+                  "and were not read", offset=base + cut))
+    elif final and stop < len(buf):
+        _tail(buf, stop, path, out, base)
+    elif stop < len(buf) and not _header_ok(buf, stop):
+        out.stopped = True
+        out.errors.append(ParseError(
+            path, "length checksum mismatch; the bytes from here on cannot be framed "
+                  "and were not read", offset=base + stop))
     for block in blocks:
         stored = block.u32_at(buf, HEADER + block.length)
         good = mask(crc32c_rows(block.payload(buf))) == stored
@@ -180,7 +192,7 @@ def read_records(buf: bytes, path: str) -> Framing:
             bad = block.header_offsets()[~good]
             out.errors.append(ParseError(
                 path, f"payload checksum mismatch in {bad.size} record(s) of "
-                      f"{block.length} bytes; skipped them", offset=int(bad[0])))
+                      f"{block.length} bytes; skipped them", offset=base + int(bad[0])))
             block = block.subset(good)
         if len(block.header_offsets()):
             out.blocks.append(block)
@@ -228,20 +240,22 @@ def _check_headers(buf: bytes, blocks: list[Block]) -> tuple[list[Block], int | 
     return kept, cut
 
 
-def _tail(buf: bytes, stop: int, path: str, out: Framing) -> None:
-    """Classify the bytes after the last complete record."""
+def _header_ok(buf: bytes, at: int) -> bool:
+    """Does the length at ``at`` match its checksum (True while incomplete)?"""
+    if len(buf) - at < HEADER:
+        return True
+    header = np.frombuffer(buf, dtype=np.uint8, count=8, offset=at).reshape(1, 8)
+    return int(mask(crc32c_rows(header))[0]) == struct.unpack_from("<I", buf, at + 8)[0]
+
+
+def _tail(buf: bytes, stop: int, path: str, out: Framing, base: int) -> None:
+    """Classify the bytes after the last complete record at the end of the file."""
     left = len(buf) - stop
-    if left >= HEADER:
-        header = np.frombuffer(buf, dtype=np.uint8, count=8, offset=stop).reshape(1, 8)
-        stored = struct.unpack_from("<I", buf, stop + 8)[0]
-        if int(mask(crc32c_rows(header))[0]) != stored:
-            out.errors.append(ParseError(
-                path, f"length checksum mismatch; the last {left} bytes cannot be "
-                      "framed and were not read", offset=stop))
-            return
-        want = _U64(buf, stop)[0] + OVERHEAD
-        out.notes.append(f"last record incomplete ({left} of {want} bytes at byte "
-                         f"{stop}): a run still being written? kept the records before it")
+    if not _header_ok(buf, stop):
+        out.errors.append(ParseError(
+            path, f"length checksum mismatch; the last {left} bytes cannot be "
+                  "framed and were not read", offset=base + stop))
         return
-    out.notes.append(f"last record incomplete ({left} bytes at byte {stop}): "
+    want = f" of {_U64(buf, stop)[0] + OVERHEAD}" if left >= HEADER else ""
+    out.notes.append(f"last record incomplete ({left}{want} bytes at byte {base + stop}): "
                      "a run still being written? kept the records before it")

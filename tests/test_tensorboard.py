@@ -215,3 +215,29 @@ def test_valid_records_that_are_not_events_are_counted_once(tmp_path):
     first_bad = 16 + len(scalar_event("loss", 1.0, 1).SerializeToString())
     assert result.notes == ["5 record(s) with valid checksums are not Events "
                             f"(first at byte {first_bad}); skipped"]
+
+
+@pytest.mark.parametrize("chunk", [16, 100, 777, 4096])
+def test_reading_in_chunks_gives_the_same_result(tmp_path, monkeypatch, chunk):
+    from parsers import tensorboard
+
+    rng = random.Random(chunk)
+    events = [scalar_event(tag, rng.random(), step, 1.7e9 + step)
+              for step in range(400) for tag in rng.sample(["a", "bb/ccc", "d"], 2)]
+    path = write_events(tmp_path / "run", events)
+    whole = read_event_file(path)
+    monkeypatch.setattr(tensorboard, "CHUNK", chunk)
+    parts = read_event_file(path)
+    for attr in ("step", "value", "wall_time"):
+        np.testing.assert_array_equal(getattr(parts, attr), getattr(whole, attr))
+    np.testing.assert_array_equal(np.array(parts.names)[parts.metric],
+                                  np.array(whole.names)[whole.metric])
+    # damage keeps the file's own offsets, whichever chunk it falls in
+    data = bytearray(path.read_bytes())
+    offsets = _record_offsets(bytes(data))
+    data[offsets[300] + 20] ^= 0x10
+    data[offsets[500]] ^= 0x01
+    path.write_bytes(bytes(data[:-7]))
+    damaged = read_event_file(path)
+    assert [e.offset for e in damaged.errors] == [offsets[300], offsets[500]]
+    assert len(damaged.step) == 500 - 1 - 1  # records 1..499 but the bad payload
