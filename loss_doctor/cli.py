@@ -14,6 +14,7 @@ import sys
 
 import click
 
+import parsers
 from loss_doctor import config as config_mod
 from loss_doctor.findings import SEVERITIES, SEVERITY_ORDER
 from loss_doctor.inputs import (
@@ -51,7 +52,9 @@ def cli(ctx: click.Context, color: bool | None) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def ls_command(paths: tuple[str, ...], fmt: str) -> None:
+@click.option("--no-cache", is_flag=True,
+              help="Decode every file again instead of using the cache of decoded files.")
+def ls_command(paths: tuple[str, ...], fmt: str, no_cache: bool) -> None:
     """List the runs found under PATHS: format, series with the role each was
     given (config can change it), points, step ranges, replaced duplicate steps,
     and the files that could not be read and why."""
@@ -59,7 +62,7 @@ def ls_command(paths: tuple[str, ...], fmt: str) -> None:
         roles = config_mod.load().roles
     except config_mod.ConfigError as exc:
         raise Failure(str(exc)) from None
-    doc = inventory(read_paths(paths), roles)
+    doc = inventory(read_paths(paths, cache=not no_cache), roles)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
@@ -89,6 +92,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--show-info", is_flag=True, help="Also list info findings in text output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the findings: no summary, no hints.")
 @click.option("--isolated", is_flag=True, help="Ignore pyproject.toml and setup.cfg.")
+@click.option("--no-cache", is_flag=True,
+              help="Decode every file again instead of using the cache of decoded files.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Runs read and diagnosed in parallel (default: the machine's cores).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
@@ -101,7 +106,7 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Record today's findings in this file (then --baseline hides them).")
 @click.pass_context
 def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
-                  quiet, isolated, jobs, report_dir, plot_metrics, baseline,
+                  quiet, isolated, no_cache, jobs, report_dir, plot_metrics, baseline,
                   write_baseline) -> None:
     """Diagnose the runs under PATHS: a ranked list of findings.
 
@@ -127,12 +132,13 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     except TypeError as exc:
         raise Failure(f"bad detector parameter: {exc}") from None
     if report_dir:  # the plots need every run's points here
-        df = read_paths(paths, quiet=quiet)
+        df = read_paths(paths, quiet=quiet, cache=not no_cache)
         findings = diagnose_frame(df, config, progress=progress_bar(quiet))
         inv = inventory(df, config.roles)
     else:  # each run read and diagnosed in a worker; only findings come back
-        inv, findings = check_sources(sources_for(paths), config, jobs=jobs,
-                                      progress=progress_bar(quiet))
+        inv, findings = check_sources(
+            sources_for(paths), config, jobs=jobs, progress=progress_bar(quiet),
+            cache_dir=None if no_cache else parsers.cache_dir_of(True))
         inv["root"] = ", ".join(paths)
         nothing_read(inv["runs"], inv["errors"])
     for err in inv["errors"]:
@@ -248,14 +254,16 @@ def compare_command(run, reference, metric, reference_metric, fmt, exit_zero) ->
 
 @cli.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--no-cache", is_flag=True,
+              help="Decode every file again instead of using the cache of decoded files.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write: .csv, .jsonl or .parquet (needs pyarrow); - is CSV "
                    "on stdout.")
-def export_command(paths: tuple[str, ...], output: str) -> None:
+def export_command(paths: tuple[str, ...], output: str, no_cache: bool) -> None:
     """Write the common frame (run, metric, step, value, wall_time) of PATHS."""
     if output != "-":
         refuse_inside(output, paths)
-    df = read_paths(paths)
+    df = read_paths(paths, cache=not no_cache)
     lower = output.lower()
     if output == "-":
         df.to_csv(sys.stdout, index=False)

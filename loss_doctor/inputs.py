@@ -46,10 +46,10 @@ def sources_for(paths) -> list[parsers.RunSource]:
     return out
 
 
-def read_paths(paths: tuple[str, ...], quiet: bool = False):
+def read_paths(paths: tuple[str, ...], quiet: bool = False, cache: bool = True):
     """Read every PATH into one frame; exit 2 if nothing at all could be read."""
     df = parsers.read_sources(sources_for(paths), root=", ".join(paths),
-                              progress=progress_bar(quiet))
+                              progress=progress_bar(quiet), cache=cache)
     nothing_read(df.attrs["runs"], df.attrs["errors"])
     return df
 

@@ -22,9 +22,9 @@ from .inventory import inventory
 from .ranking import rank
 
 
-def check_source(source: parsers.RunSource, config: Config):
+def check_source(source: parsers.RunSource, config: Config, cache_dir: str | None = None):
     """(inventory entry or None, findings, error dicts) for one run."""
-    data, errors = read_source(source)
+    data, errors = read_source(source, cache_dir)
     errors = [e.to_dict() for e in errors]
     if data is None:
         return None, [], errors
@@ -34,12 +34,12 @@ def check_source(source: parsers.RunSource, config: Config):
 
 
 def check_sources(sources: list, config: Config, *, jobs: int | None = None,
-                  progress=None) -> tuple[dict, list[Finding]]:
+                  progress=None, cache_dir: str | None = None) -> tuple[dict, list[Finding]]:
     """The inventory document and the ranked findings of all ``sources``."""
     jobs = jobs or os.cpu_count() or 1
     runs, findings, errors = [], [], []
     if jobs == 1 or len(sources) < 2:
-        results = (check_source(s, config) for s in sources)
+        results = (check_source(s, config, cache_dir) for s in sources)
         if progress:
             results = progress(results, len(sources), "checking")
         for entry, found, errs in results:
@@ -47,6 +47,7 @@ def check_sources(sources: list, config: Config, *, jobs: int | None = None,
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(sources))) as pool:
             results = pool.map(check_source, sources, [config] * len(sources),
+                               [cache_dir] * len(sources),
                                chunksize=max(1, len(sources) // (jobs * 8)))
             if progress:
                 results = progress(results, len(sources), "checking")

@@ -50,14 +50,17 @@ __all__ = ["COLUMNS", "ParseError", "RunSource", "discover", "read_file", "read_
 
 
 def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = False,
-                 progress=None) -> pd.DataFrame:
+                 progress=None, cache: bool | str = False) -> pd.DataFrame:
     """Read already discovered runs into one frame (see the module docstring).
 
-    ``progress``, if given, wraps the iteration over sources (a progress bar)."""
+    ``progress``, if given, wraps the iteration over sources (a progress bar).
+    ``cache``: True for the user cache directory, or a directory: files decoded
+    before and unchanged since (path, size, mtime) are not decoded again."""
+    cache_dir = cache_dir_of(cache)
     runs: list[RunData] = []
     errors: list[ParseError] = []
     for source in (progress(sources) if progress else sources):
-        data, problems = read_source(source)
+        data, problems = read_source(source, cache_dir)
         if strict and problems:
             raise problems[0]
         errors.extend(problems)
@@ -69,14 +72,27 @@ def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = Fal
     return df
 
 
-def read_logdir(root: str | os.PathLike, *, strict: bool = False) -> pd.DataFrame:
+def read_logdir(root: str | os.PathLike, *, strict: bool = False,
+                cache: bool | str = False) -> pd.DataFrame:
     """Every run below ``root``.  Unreadable files are listed in
     ``df.attrs["errors"]`` and the rest is read; ``strict=True`` raises the
-    first :class:`ParseError` instead.  Nothing is written anywhere."""
+    first :class:`ParseError` instead.  Nothing is written into ``root``;
+    ``cache=True`` (or a directory) keeps decoded files in the user cache."""
     root = os.fspath(root)
     if not os.path.exists(root):
         raise ParseError(root, "no such file or directory")
-    return read_sources(discover(root), root=root, strict=strict)
+    return read_sources(discover(root), root=root, strict=strict, cache=cache)
+
+
+def cache_dir_of(cache: bool | str | None) -> str | None:
+    """The cache directory a ``cache`` argument names, or None for no cache."""
+    if not cache:
+        return None
+    if cache is True:
+        from .cache import default_dir
+
+        return default_dir()
+    return os.fspath(cache)
 
 
 def read_run(path: str | os.PathLike, *, strict: bool = False) -> pd.DataFrame:

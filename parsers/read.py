@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from . import cache as cache_mod
 from .csvlog import read_csv
 from .discover import RunSource
 from .errors import ParseError
@@ -22,11 +23,14 @@ _READERS = {
 }
 
 
-def read_source(source: RunSource) -> tuple[RunData | None, list[ParseError]]:
+def read_source(source: RunSource, cache_dir: str | None = None
+                ) -> tuple[RunData | None, list[ParseError]]:
     """One run's data and every problem met on the way.
 
     A file that cannot be read at all is reported and left out; a file damaged
     part-way keeps what came before the damage, and the damage is reported.
+    With ``cache_dir``, files decoded before and unchanged since come from the
+    cache (:mod:`parsers.cache`).
     """
     files: list[FileData] = []
     errors: list[ParseError] = []
@@ -37,8 +41,13 @@ def read_source(source: RunSource) -> tuple[RunData | None, list[ParseError]]:
         batches = list(source.files)
         reader = _READERS[source.format]
     for item in batches:
+        paths = item if isinstance(item, list) else [item]
         try:
-            data = reader(item)
+            data = cache_mod.load(cache_dir, paths) if cache_dir else None
+            if data is None:
+                data = reader(item)
+                if cache_dir:
+                    cache_mod.store(cache_dir, paths, data)
         except ParseError as err:
             errors.append(err)
             continue

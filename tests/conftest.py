@@ -58,3 +58,9 @@ def v2_writer(tmp_path):
 
 def requires_real_logs():
     return pytest.mark.skipif(not REAL_LOGS.is_dir(), reason="../shared/real_logs not present")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Tests never touch the user's cache of decoded files."""
+    monkeypatch.setenv("LOSS_DOCTOR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
