@@ -30,6 +30,7 @@ _U64 = struct.Struct("<Q").unpack_from
 _FIRST_GALLOP = 64
 _RECENT = 8  # records walked one by one before looking for a period
 _MAX_PERIOD = 4
+_MAX_CYCLE = 2048  # records in a repeating cycle of runs and breaks
 _BIG_BLOCK = 4096  # regular blocks this long are not worth gathering
 
 
@@ -85,12 +86,21 @@ class Framing:
 
 
 def _walk(buf: bytes) -> tuple[list[Block], int]:
-    """Follow the length chain; returns blocks and the offset where it stopped."""
+    """Follow the length chain; returns blocks and the offset where it stopped.
+
+    Records are read one by one until the last few lengths repeat with a
+    period of up to four; then thousands of predicted length fields are checked
+    at once.  When such a run ends (an evaluation record every N steps, say),
+    the same pattern is tried again as soon as its lengths come back, and when
+    runs and breaks repeat alike, the whole cycle becomes the pattern."""
     n = len(buf)
     blocks: list[Block] = []
     single_pos: list[int] = []
     single_len: list[int] = []
     recent: list[int] = []
+    last: list[int] = []  # the pattern of the last run of repeats
+    walked: list[int] = []  # lengths read one by one since that run
+    cycles: list[tuple] = []  # (walked, pattern, repeats) between runs
     pos = 0
     while n - pos >= HEADER:
         length = _U64(buf, pos)[0]
@@ -100,52 +110,79 @@ def _walk(buf: bytes) -> tuple[list[Block], int]:
         single_pos.append(pos)
         single_len.append(length)
         recent.append(length)
+        walked.append(length)
         pos = end
-        if len(recent) < _RECENT:
+        pattern = None
+        if last and recent[-len(last):] == last:
+            pattern = last
+        elif len(recent) >= _RECENT:
+            pattern = _period(recent)
+        if pattern is None:
             continue
-        found, pos = _jump(buf, pos, recent, blocks, single_pos, single_len)
-        recent = [] if found else recent[-_RECENT + 1:]
+        matched = _repeats(buf, pos, pattern)
+        if not matched:
+            if len(recent) >= _RECENT:
+                recent = recent[-_RECENT + 1:]
+            continue
+        pos = _add_blocks(blocks, pos, pattern, matched)
+        cycles.append((tuple(walked), tuple(pattern), matched))
+        last, recent, walked = pattern, [], []
+        # the same break at the same distance twice (an eval record every N
+        # steps): the whole cycle is one long pattern
+        if len(cycles) >= 2 and cycles[-1] == cycles[-2]:
+            head, body, times = cycles[-1]
+            cycle = list(head) + list(body) * times
+            if len(cycle) <= _MAX_CYCLE:
+                repeats = _repeats(buf, pos, cycle)
+                if repeats:
+                    pos = _add_blocks(blocks, pos, cycle, repeats)
+                    cycles.clear()
     if single_pos:
         _flush(blocks, single_pos, single_len)
     return blocks, pos
 
 
-def _jump(buf, pos, recent, blocks, single_pos, single_len):
-    """Try to skip ahead over repetitions of the last few records' lengths.
-
-    Checks 64 periods, then 256, 1024 ... so a pattern that breaks soon costs
-    little and a file of one long pattern costs a few numpy calls."""
-    n = len(buf)
+def _period(recent: list[int]) -> list[int] | None:
     for period in range(1, _MAX_PERIOD + 1):
-        if recent[-period:] != recent[-2 * period:-period]:
-            continue
-        lengths = recent[-period:]
-        deltas = np.cumsum([0] + [ln + OVERHEAD for ln in lengths])
-        stride = int(deltas[-1])
-        available = (n - pos) // stride
-        matched = 0
-        step = _FIRST_GALLOP
-        while matched < available:
-            step = min(step, available - matched)
-            first_bad = step
-            for delta, ln in zip(deltas[:-1], lengths):
-                found = np.ndarray((step,), dtype="<u8", buffer=buf,
-                                   offset=pos + matched * stride + int(delta),
-                                   strides=(stride,))
-                bad = np.flatnonzero(found != ln)
-                if bad.size:
-                    first_bad = min(first_bad, int(bad[0]))
-            matched += first_bad
-            if first_bad < step:
-                break
-            step *= 4
-        if matched == 0:
-            return False, pos
-        _flush(blocks, single_pos, single_len)
-        for delta, ln in zip(deltas[:-1], lengths):
-            blocks.append(Block(ln, start=pos + int(delta), stride=stride, count=matched))
-        return True, pos + matched * stride
-    return False, pos
+        if recent[-period:] == recent[-2 * period:-period]:
+            return recent[-period:]
+    return None
+
+
+def _repeats(buf: bytes, pos: int, lengths: list[int]) -> int:
+    """How many times ``lengths`` repeats from ``pos`` on, checked through
+    strided views: 64 periods, then 256, 1024 ... so a pattern that breaks soon
+    costs little and a file of one long pattern costs a few numpy calls."""
+    deltas = [0]
+    for ln in lengths:
+        deltas.append(deltas[-1] + ln + OVERHEAD)
+    stride = deltas[-1]
+    available = (len(buf) - pos) // stride
+    matched = 0
+    step = _FIRST_GALLOP
+    while matched < available:
+        step = min(step, available - matched)
+        first_bad = step
+        for delta, ln in zip(deltas, lengths):
+            found = np.ndarray((step,), dtype="<u8", buffer=buf,
+                               offset=pos + matched * stride + delta, strides=(stride,))
+            bad = np.flatnonzero(found != ln)
+            if bad.size:
+                first_bad = min(first_bad, int(bad[0]))
+        matched += first_bad
+        if first_bad < step:
+            break
+        step *= 4
+    return matched
+
+
+def _add_blocks(blocks: list[Block], pos: int, lengths: list[int], matched: int) -> int:
+    stride = sum(ln + OVERHEAD for ln in lengths)
+    delta = 0
+    for ln in lengths:
+        blocks.append(Block(ln, start=pos + delta, stride=stride, count=matched))
+        delta += ln + OVERHEAD
+    return pos + matched * stride
 
 
 def _flush(blocks, single_pos, single_len):
