@@ -86,9 +86,12 @@ def child(kind: str, path: str) -> None:
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     began = time.perf_counter()
-    if kind.startswith("cli_"):
-        cli.main(["check", path, "--format", "json", "-o", os.devnull, "--jobs", kind[4:],
-                  "--exit-zero", "--quiet"], standalone_mode=False)
+    if kind.startswith("cli_"):  # cli_<jobs>_<cold|warm>
+        _, jobs, cache = kind.split("_")
+        os.environ["LOSS_DOCTOR_CACHE_DIR"] = os.path.join(HERE, "data", "cache")
+        cli.main(["check", path, "--format", "json", "-o", os.devnull, "--jobs", jobs,
+                  "--exit-zero", "--quiet"] + (["--no-cache"] if cache == "cold" else []),
+                 standalone_mode=False)
         extra = {}
     elif kind == "read":
         df = parsers.read_logdir(path)
@@ -128,25 +131,29 @@ def main() -> None:
             runs.append(json.loads(out.strip().splitlines()[-1]))
         results[kind] = min(runs, key=lambda r: r["seconds"])
         results[kind]["peak_mb"] = max(r["peak_mb"] for r in runs)
-    for jobs in (1, os.cpu_count() or 1):
+    cores = os.cpu_count() or 1
+    for kind in ("cli_1_cold", f"cli_{cores}_cold", f"cli_{cores}_warm"):
+        if kind.endswith("warm"):  # fill the cache once
+            subprocess.run([sys.executable, __file__, "--child", kind, "--path", path],
+                           check=True, capture_output=True)
         runs = []
         for _ in range(args.repeat):
-            out = subprocess.run([sys.executable, __file__, "--child", f"cli_{jobs}", "--path",
+            out = subprocess.run([sys.executable, __file__, "--child", kind, "--path",
                                   path], check=True, capture_output=True, text=True).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
-        results[f"cli_{jobs}"] = min(runs, key=lambda r: r["seconds"])
-        results[f"cli_{jobs}"]["peak_mb"] = max(r["peak_mb"] for r in runs)
+        results[kind] = min(runs, key=lambda r: r["seconds"])
+        results[kind]["peak_mb"] = max(r["peak_mb"] for r in runs)
     check = results["check"]
     print(f"# {args.runs} runs x {args.steps} steps, {check['points']:,} points; best of "
           f"{args.repeat}; {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print("| stage | seconds | peak RSS MB | RSS added MB |")
-    print("|---|---:|---:|---:|")
+    print("| stage | seconds | peak RSS MB |")
+    print("|---|---:|---:|")
     for kind, r in results.items():
         label = {"read": "read_logdir (one frame)", "check": "read + diagnose, one frame"}.get(
-            kind, f"`loss-doctor check --jobs {kind[4:]}` (whole command, streaming)")
-        print(f"| {label} | {r['seconds']:.2f} | {r['peak_mb']:.0f} | "
-              f"{r['peak_mb'] - r['base_mb']:.0f} |")
+            kind) or (f"`loss-doctor check --jobs {kind.split('_')[1]}` "
+                      f"({'cache filled' if kind.endswith('warm') else '--no-cache'})")
+        print(f"| {label} | {r['seconds']:.2f} | {r['peak_mb']:.0f} |")
     print(f"findings: {check['findings']} ({check['problems']} warnings/errors); "
           f"ranked first: {', '.join(check['top'])}")
 
