@@ -52,6 +52,16 @@ class RunView:
         found = primary(self.roles, role)
         return self.series[found.name] if found else None
 
+    def main_curve(self, *roles: str, min_points: int = 1) -> Series | None:
+        """The finite part of the first role's main series that exists, if it
+        has at least ``min_points`` points."""
+        for role in roles:
+            series = self.primary(role)
+            if series is not None:
+                series = series.finite_prefix()
+                return series if series.values.size >= min_points else None
+        return None
+
     def pairs(self) -> list[tuple[Series, Series]]:
         return [(self.series[t.name], self.series[v.name]) for t, v in pairs(self.roles)]
 

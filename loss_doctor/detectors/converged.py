@@ -37,13 +37,10 @@ class Converged(Detector):
         self.min_series = min_series
 
     def check(self, run: RunView):
-        series = run.primary("train_loss")
+        series = run.main_curve("train_loss", min_points=self.min_series)
         if series is None:
             return []
-        series = series.finite_prefix()
         n = series.values.size
-        if n < self.min_series:
-            return []
         z, logged = stats.log_if_positive(series.values)
         if not logged:
             return []

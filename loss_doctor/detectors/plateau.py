@@ -41,13 +41,10 @@ class Plateau(Detector):
         self.min_series = min_series
 
     def check(self, run: RunView):
-        series = run.primary("train_loss") or run.primary("val_loss")
+        series = run.main_curve("train_loss", "val_loss", min_points=self.min_series)
         if series is None:
             return []
-        series = series.finite_prefix()
         n = series.values.size
-        if n < self.min_series:
-            return []
         values = series.values
         start, end = int(series.steps[0]), int(series.steps[-1])
         mean = float(np.mean(values))
