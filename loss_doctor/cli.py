@@ -26,6 +26,7 @@ from loss_doctor.inputs import (
     sources_for,
 )
 from loss_doctor.inventory import format_error, inventory, render_text
+from loss_doctor.selection import DEFAULT_SELECT
 
 
 def _color_default() -> bool | None:
@@ -171,7 +172,8 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
         colour = ctx.color if output is None else False
         style = click.style if colour is not False else (lambda t, **kw: t)
         report = text.render(inv, findings, show_info=show_info, quiet=quiet, style=style,
-                             filtered=tuple(config.select) != ("LD",) or bool(config.ignore))
+                             filtered=tuple(config.select) != DEFAULT_SELECT
+                             or bool(config.ignore))
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(report + "\n")

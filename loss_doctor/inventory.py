@@ -98,10 +98,14 @@ def render_text(doc: dict, style=lambda text, **kw: text) -> str:
     return "\n".join(lines)
 
 
-def format_error(err: dict) -> str:
-    where = ""
+def error_message(err: dict) -> str:
+    """An error's message with its place in the file: ``byte 4112: ...``."""
     if "offset" in err:
-        where = f"byte {err['offset']}: "
-    elif "line" in err:
-        where = f"line {err['line']}: "
-    return f"{err['path']}: {where}{err['message']}"
+        return f"byte {err['offset']}: {err['message']}"
+    if "line" in err:
+        return f"line {err['line']}: {err['message']}"
+    return err["message"]
+
+
+def format_error(err: dict) -> str:
+    return f"{err['path']}: {error_message(err)}"

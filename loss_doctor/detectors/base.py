@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from loss_doctor import stats
 from loss_doctor.findings import Finding
 from loss_doctor.roles import Role, pairs, primary
 
@@ -31,10 +32,18 @@ class Series:
         end = int(bad[0])
         return Series(self.run, self.metric, self.role, self.steps[:end], self.values[:end])
 
+    def index_at(self, step: int) -> int:
+        """The index of the last point at or before ``step`` (-1 before the first)."""
+        return int(np.searchsorted(self.steps, step, side="right")) - 1
+
     def value_at(self, step: int) -> float:
         """The value at the last point at or before ``step`` (NaN before the first)."""
-        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        i = self.index_at(step)
         return float(self.values[i]) if i >= 0 else math.nan
+
+    def smoothed(self) -> np.ndarray:
+        """The centred rolling median the detectors judge levels by (linear space)."""
+        return stats.rolling_median(self.values, stats.smoothing_window(self.values.size))
 
 
 @dataclass
@@ -71,7 +80,7 @@ class RunView:
         if lr is None or lr.values.size < 3:
             return {}
         values = lr.values
-        i = max(0, int(np.searchsorted(lr.steps, step, side="right")) - 1)
+        i = max(0, lr.index_at(step))
         peak_i = int(np.nanargmax(values))
         peak = float(values[peak_i])
         now = float(values[i])

@@ -6,10 +6,6 @@ median) at that step, for the main train/validation pair.
 
 from __future__ import annotations
 
-import numpy as np
-
-from loss_doctor import stats
-
 from .base import Detector, RunView
 
 
@@ -29,11 +25,9 @@ class Gap(Detector):
             train, val = train.finite_prefix(), val.finite_prefix()
             if val.values.size == 0 or train.values.size < 3:
                 continue
-            smooth = stats.rolling_median(train.values,
-                                          stats.smoothing_window(train.values.size))
             step = int(val.steps[-1])
-            i = max(0, int(np.searchsorted(train.steps, step, side="right")) - 1)
-            t, v = float(smooth[i]), float(val.values[-1])
+            t = float(train.smoothed()[max(0, train.index_at(step))])
+            v = float(val.values[-1])
             if t <= 0:
                 continue
             ratio = v / t

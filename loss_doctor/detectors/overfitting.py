@@ -57,10 +57,9 @@ class Overfitting(Detector):
         tau, p = stats.trend(v[best:], bins=max(24, after + 1))
         if gl < self.min_gl or not (tau > 0 and p < self.max_p):
             return None
-        smooth = stats.rolling_median(train.values, stats.smoothing_window(train.values.size))
+        smooth = train.smoothed()
         best_step, last_step = int(val.steps[best]), int(val.steps[-1])
-        i_best = max(0, int(np.searchsorted(train.steps, best_step, side="right")) - 1)
-        t_best, t_end = float(smooth[i_best]), float(smooth[-1])
+        t_best, t_end = float(smooth[max(0, train.index_at(best_step))]), float(smooth[-1])
         if not t_end < t_best * (1 - self.train_fall):
             return None  # train rose too: divergence, not overfitting
         first_step = int(min(train.steps[0], val.steps[0]))

@@ -92,7 +92,8 @@ class Spike(SeriesDetector):
         if grad is not None:
             for spike in spikes:
                 g = grad.value_at(spike["step"])
-                window = grad.values[(grad.steps < spike["step"])][-self.window:]
+                before = int(np.searchsorted(grad.steps, spike["step"], side="left"))
+                window = grad.values[max(0, before - self.window):before]
                 if window.size and np.isfinite(g):
                     spike["grad_norm_ratio"] = round(float(g / np.median(window)), 2)
         lr = run.lr_context(big["step"])

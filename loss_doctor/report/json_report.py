@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from loss_doctor.findings import Finding
-from loss_doctor.inventory import format_error
+from loss_doctor.inventory import error_message
 
 VERSION = 1
 
@@ -16,7 +16,7 @@ def document(inventory: dict, findings: list[Finding]) -> dict:
                                 "last_step": m["last_step"]}
                          for name, m in r["metrics"].items()}}
             for r in inventory["runs"]]
-    errors = [{"path": e["path"], "message": format_error(e)[len(e["path"]) + 2:]}
+    errors = [{"path": e["path"], "message": error_message(e)}
               for e in inventory["errors"]]
     return {"version": VERSION, "runs": runs, "findings": [f.to_dict() for f in findings],
             "errors": errors}
