@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 
 import parsers
 from parsers.frame import to_frame
@@ -36,29 +37,22 @@ def check_source(source: parsers.RunSource, config: Config, cache_dir: str | Non
 def check_sources(sources: list, config: Config, *, jobs: int | None = None,
                   progress=None, cache_dir: str | None = None) -> tuple[dict, list[Finding]]:
     """The inventory document and the ranked findings of all ``sources``."""
-    jobs = jobs or os.cpu_count() or 1
+    jobs = min(jobs or os.cpu_count() or 1, max(len(sources), 1))
     runs, findings, errors = [], [], []
-    if jobs == 1 or len(sources) < 2:
-        results = (check_source(s, config, cache_dir) for s in sources)
+    with ExitStack() as stack:
+        if jobs == 1:
+            mapper = map
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs))
+            chunk = max(1, len(sources) // (jobs * 8))
+            mapper = lambda *args: pool.map(*args, chunksize=chunk)  # noqa: E731
+        results = mapper(check_source, sources, [config] * len(sources),
+                         [cache_dir] * len(sources))
         if progress:
             results = progress(results, len(sources), "checking")
         for entry, found, errs in results:
-            _collect(entry, found, errs, runs, findings, errors)
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(sources))) as pool:
-            results = pool.map(check_source, sources, [config] * len(sources),
-                               [cache_dir] * len(sources),
-                               chunksize=max(1, len(sources) // (jobs * 8)))
-            if progress:
-                results = progress(results, len(sources), "checking")
-            for entry, found, errs in results:
-                _collect(entry, found, errs, runs, findings, errors)
-    doc = {"version": 1, "root": "", "runs": runs, "errors": errors}
-    return doc, rank(findings)
-
-
-def _collect(entry, found, errs, runs, findings, errors):
-    if entry is not None:
-        runs.append(entry)
-    findings.extend(found)
-    errors.extend(errs)
+            if entry is not None:
+                runs.append(entry)
+            findings.extend(found)
+            errors.extend(errs)
+    return {"version": 1, "root": "", "runs": runs, "errors": errors}, rank(findings)
