@@ -140,11 +140,11 @@ def _import_libraries() -> None:
     """Import every reader's library before timing: import time is not reading."""
     import numpy  # noqa: F401
     import pandas  # noqa: F401
+    import runmedic.loaders.tensorboard  # noqa: F401
     import tbparse  # noqa: F401
     from tensorboard.backend.event_processing import event_accumulator  # noqa: F401
 
     import parsers  # noqa: F401
-    import runmedic.loaders.tensorboard  # noqa: F401
     from parsers import tensorboard  # noqa: F401
 
 

@@ -143,10 +143,6 @@ def _sort_and_dedup(metric, step, value, n_metrics):
     return order[keep], replaced, repeated
 
 
-def empty_frame() -> pd.DataFrame:
-    return to_frame([])
-
-
 def to_frame(runs: list[RunData]) -> pd.DataFrame:
     """One DataFrame for all runs, sorted by run, metric and step."""
     run_names = [r.run for r in runs]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 # The x axis, in order of preference.  W&B's history uses ``_step``.
 STEP_FIELDS = ("step", "global_step", "_step", "iteration", "iter", "epoch")
 # Seconds since the epoch; not a metric.
@@ -20,10 +18,6 @@ def find_field(names, wanted) -> str | None:
         if want in lower:
             return lower[want]
     return None
-
-
-def is_integral(value: float) -> bool:
-    return math.isfinite(value) and float(value).is_integer()
 
 
 def x_axis_name(field: str | None) -> str:
