@@ -10,6 +10,7 @@ import click
 
 import parsers
 from loss_doctor.inventory import format_error
+from parsers import storage
 
 
 class Failure(click.ClickException):
@@ -26,14 +27,23 @@ def sources_for(paths) -> list[parsers.RunSource]:
     (pre-commit's staged logs) stand for their whole run directory, grouped so
     that one run is one run.  Run ids that two PATHs share are prefixed with
     each PATH, so that no two runs merge."""
-    for path in paths:
-        if not os.path.exists(path):
-            raise Failure(f"{path}: no such file or directory")
-    groups = []
-    files = [p for p in paths if os.path.isfile(p)]
-    if files:
-        groups.append((None, parsers.runs_of_files(files)))
-    groups += [(p, parsers.discover(p)) for p in paths if not os.path.isfile(p)]
+    try:
+        for path in paths:
+            if not storage.exists(path):
+                raise Failure(f"{path}: no such file or directory")
+        groups = []
+        files = [p for p in paths if not storage.is_url(p) and os.path.isfile(p)]
+        if files:
+            groups.append((None, parsers.runs_of_files(files)))
+        groups += [(p, parsers.discover(p)) for p in paths if p not in files]
+    except storage.StorageError as exc:
+        raise Failure(str(exc)) from None
+    except (click.ClickException, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # an object store's own error: credentials, denied ...
+        if not any(storage.is_url(p) for p in paths):
+            raise
+        raise Failure(f"listing {', '.join(paths)}: {type(exc).__name__}: {exc}") from None
     seen: dict[str, int] = {}
     for _, sources in groups:
         for s in sources:

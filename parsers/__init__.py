@@ -29,6 +29,10 @@ points, replaced, repeated, notes, and ``hparams`` for Lightning runs); ``errors
 ``{"path", "message", "offset" | "line"}``).  pandas keeps ``attrs`` through
 most operations; copy it out if you need it to last.
 
+Paths may be fsspec URLs (``s3://bucket/runs``, ``gs://``, ``memory://`` ...;
+``pip install 'loss-doctor[remote]'``); run ids and frames are the same as
+for the same files on disk, and ``files`` keep the URL form.
+
 Formats are recognised from names and contents: TensorBoard event files, CSV
 (plain, Keras and Lightning ``CSVLogger``, TensorBoard's CSV export), JSON lines
 and HuggingFace ``trainer_state.json``.  This package imports no detector code.
@@ -40,6 +44,7 @@ import os
 
 import pandas as pd
 
+from . import storage
 from .discover import RunSource, classify, discover, runs_of_files
 from .errors import ParseError
 from .frame import COLUMNS, RunData, to_frame
@@ -79,9 +84,20 @@ def read_logdir(root: str | os.PathLike, *, strict: bool = False,
     first :class:`ParseError` instead.  Nothing is written into ``root``;
     ``cache=True`` (or a directory) keeps decoded files in the user cache."""
     root = os.fspath(root)
-    if not os.path.exists(root):
+    if not _exists(root):
         raise ParseError(root, "no such file or directory")
     return read_sources(discover(root), root=root, strict=strict, cache=cache)
+
+
+def _check(test, path: str) -> bool:
+    try:
+        return test(path)
+    except storage.StorageError as exc:
+        raise ParseError(path, str(exc).split(": ", 1)[-1]) from None
+
+
+def _exists(path: str) -> bool:
+    return _check(storage.exists, path)
 
 
 def cache_dir_of(cache: bool | str | None) -> str | None:
@@ -98,7 +114,7 @@ def cache_dir_of(cache: bool | str | None) -> str | None:
 def read_run(path: str | os.PathLike, *, strict: bool = False) -> pd.DataFrame:
     """The logs directly in one run directory (and its checkpoint copies)."""
     path = os.fspath(path)
-    if not os.path.isdir(path):
+    if not _check(storage.isdir, path):
         raise ParseError(path, "not a directory")
     return read_sources(discover(path, recursive=False), root=path, strict=strict)
 
@@ -108,12 +124,12 @@ def read_file(path: str | os.PathLike, *, run: str | None = None) -> pd.DataFram
 
     The run id is ``run`` or else the name of the file's directory."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not _check(storage.isfile, path):
         raise ParseError(path, "no such file")
     fmt = classify(path)
     if fmt is None:
         raise ParseError(path, "not a log format loss_doctor reads (TensorBoard event file, "
                                "CSV, JSON lines, trainer_state.json)")
-    name = run or os.path.basename(os.path.dirname(os.path.abspath(path)))
+    name = run or storage.parent_name(path)
     df = read_sources([RunSource(name, path, fmt, (path,))], root=path, strict=True)
     return df

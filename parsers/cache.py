@@ -20,6 +20,7 @@ import tempfile
 
 import numpy as np
 
+from . import storage
 from .errors import ParseError
 from .frame import FileData
 
@@ -43,11 +44,10 @@ def default_dir() -> str:
 def _key(paths: list[str]) -> str | None:
     parts = [f"v{VERSION}"]
     for path in paths:
-        try:
-            st = os.stat(path)
-        except OSError:
+        sig = storage.signature(path)
+        if sig is None:
             return None
-        parts.append(f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}")
+        parts.append(sig)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

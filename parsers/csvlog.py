@@ -19,6 +19,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from . import storage
 from .errors import ParseError
 from .frame import FileData, concat
 from .naming import NAN_SPELLINGS, STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
@@ -31,8 +32,8 @@ def kind_of(path: str, header: list[str]) -> str:
     cols = [c.strip().lower() for c in header]
     if cols == TB_EXPORT:
         return "tensorboard-csv"
-    parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
-    if os.path.basename(path) == "metrics.csv" and "step" in cols and (
+    parent = storage.parent_name(path)
+    if storage.basename(path) == "metrics.csv" and "step" in cols and (
             parent.startswith("version_") or "epoch" in cols):
         return "lightning"
     if cols and cols[0] == "epoch" and "step" not in cols:
@@ -50,7 +51,7 @@ def _separator(first_line: str) -> str:
 
 
 def _first_line(path: str) -> str:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    with storage.open_text(path, encoding="utf-8-sig", errors="replace") as fh:
         return fh.readline(1 << 16).rstrip("\r\n")
 
 
@@ -74,7 +75,7 @@ def read_csv(path: str | os.PathLike) -> FileData:
     path = os.fspath(path)
     try:
         sep = _separator(_first_line(path))
-        with open(path, encoding="utf-8-sig", errors="strict") as fh:
+        with storage.open_text(path, encoding="utf-8-sig", errors="strict") as fh:
             table = pd.read_csv(fh, dtype=str, keep_default_na=False, sep=sep,
                                 skipinitialspace=True)
     except UnicodeDecodeError as exc:
@@ -98,7 +99,7 @@ def read_csv(path: str | os.PathLike) -> FileData:
 
 def _cut_last_row(path: str, sep: str, columns: int) -> bool:
     """Does the file end in a row cut short by a writer still at work?"""
-    with open(path, "rb") as fh:
+    with storage.open_binary(path) as fh:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
         fh.seek(max(0, size - 65536))
@@ -165,7 +166,7 @@ def _to_points(path: str, table: pd.DataFrame, kind: str) -> FileData:
                                            f"({int(bad.sum())} such cell(s) skipped)",
                                      line=first + 2))
         take = present & ~bad & x_ok
-        name = os.path.splitext(os.path.basename(path))[0] if kind == "tensorboard-csv" \
+        name = os.path.splitext(storage.basename(path))[0] if kind == "tensorboard-csv" \
             else str(col).strip()
         names.append(name)
         idx = np.flatnonzero(take)

@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from . import csvlog, hf_trainer, jsonl, tensorboard
+from . import csvlog, hf_trainer, jsonl, storage, tensorboard
 
 SKIP_DIRS = {"__pycache__", "node_modules"}
 NOT_LOGS = {"config.json", "wandb-summary.json", "wandb-metadata.json", "tokenizer.json",
@@ -42,7 +42,7 @@ class RunSource:
 
 def classify(path: str) -> str | None:
     """The format of one file from its name (and first line), or None."""
-    name = os.path.basename(path)
+    name = storage.basename(path)
     if name.startswith("."):
         return None
     if tensorboard.is_event_file(name):
@@ -69,41 +69,29 @@ def _natural(text: str):
 
 
 def _run_id(root: str, path: str) -> str:
-    rel = os.path.relpath(path, root)
-    if rel == ".":
-        return os.path.basename(os.path.abspath(root)) or rel
-    return rel.replace(os.sep, "/")
+    rel = storage.relpath(path, root)
+    return storage.root_name(root) if rel == "." else rel
 
 
 def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSource]:
-    """Every run below ``root`` (or in it only, with ``recursive=False``), sorted
-    by run id in natural order (``lr_2`` before ``lr_10``)."""
-    root = os.fspath(root)
-    if os.path.isfile(root):
+    """Every run below ``root`` (a directory, a file or an fsspec URL; or in it
+    only, with ``recursive=False``), sorted by run id in natural order (``lr_2``
+    before ``lr_10``)."""
+    root = storage.normalize(os.fspath(root))
+    if storage.isfile(root):
         fmt = classify(root)
         if fmt is None:
             return []
-        return [RunSource(os.path.basename(root), root, fmt, (root,))]
+        return [RunSource(storage.basename(root), root, fmt, (root,))]
     sources: list[RunSource] = []
     trainer: dict[str, list[str]] = {}
-    seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        try:
-            st = os.stat(dirpath)
-        except OSError:
-            dirnames[:] = []
-            continue
-        if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second way in
-            dirnames[:] = []
-            continue
-        seen.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and d not in SKIP_DIRS
-                             and (recursive or hf_trainer.is_checkpoint_dir(d)))
-        if not recursive and dirpath != root and not hf_trainer.is_checkpoint_dir(
-                os.path.basename(dirpath)):
-            continue
-        sources.extend(_sources_in(root, dirpath, sorted(filenames), trainer))
+
+    def keep(name: str) -> bool:
+        return (not name.startswith(".") and name not in SKIP_DIRS
+                and (recursive or hf_trainer.is_checkpoint_dir(name)))
+
+    for dirpath, filenames in storage.walk(root, recursive=recursive, keep=keep):
+        sources.extend(_sources_in(root, dirpath, filenames, trainer))
     for run_dir, paths in trainer.items():
         sources.append(RunSource(_run_id(root, run_dir), run_dir, "hf_trainer",
                                  tuple(sorted(paths))))
@@ -114,14 +102,14 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
 def _sources_in(root, dirpath, filenames, trainer) -> list[RunSource]:
     events, tables = [], []
     for name in filenames:
-        path = os.path.join(dirpath, name)
+        path = storage.join(dirpath, name)
         fmt = classify(path)
         if fmt == tensorboard.FORMAT:
             events.append(path)
         elif fmt == "hf_trainer":
             owner = dirpath
-            if dirpath != root and hf_trainer.is_checkpoint_dir(os.path.basename(dirpath)):
-                owner = os.path.dirname(dirpath)  # a copy: it belongs to the parent's run
+            if dirpath != root and hf_trainer.is_checkpoint_dir(storage.basename(dirpath)):
+                owner = storage.dirname(dirpath)  # a copy: it belongs to the parent's run
             trainer.setdefault(owner, []).append(path)
         elif fmt is not None:
             tables.append((path, fmt))
@@ -145,7 +133,7 @@ def _unique_ids(sources: list[RunSource]) -> list[RunSource]:
     out = []
     for s in sources:
         if count[s.run] > 1 and s.format != tensorboard.FORMAT:
-            s = RunSource(f"{s.run}/{os.path.basename(s.files[0])}", s.path, s.format, s.files)
+            s = RunSource(f"{s.run}/{storage.basename(s.files[0])}", s.path, s.format, s.files)
         out.append(s)
     return out
 

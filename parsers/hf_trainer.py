@@ -18,6 +18,7 @@ import math
 import os
 import re
 
+from . import storage
 from .errors import ParseError
 from .frame import FileData
 
@@ -31,7 +32,7 @@ def is_checkpoint_dir(name: str) -> bool:
 
 def load_state(path: str) -> dict:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with storage.open_text(path, encoding="utf-8") as fh:
             state = json.load(fh)
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None

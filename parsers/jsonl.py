@@ -18,6 +18,7 @@ import json
 import math
 import os
 
+from . import storage
 from .errors import ParseError
 from .frame import FileData
 from .naming import SPLIT_FIELDS, STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
@@ -31,7 +32,7 @@ def looks_like_jsonl(path: str) -> bool:
     has a step field or a second object line (``config.json`` has neither)."""
     objects = 0
     try:
-        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        with storage.open_text(path, encoding="utf-8-sig", errors="replace") as fh:
             for _ in range(50):  # blank lines allowed before the first two objects
                 line = fh.readline(_MAX_LINE)
                 if not line:
@@ -70,7 +71,7 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
     errors: list[ParseError] = []
     notes: list[str] = []
     try:
-        with open(path, "rb") as fh:
+        with storage.open_binary(path) as fh:
             for lineno, raw in enumerate(fh, 1):
                 if not raw.endswith(b"\n") and raw.strip() and _is_cut(raw):
                     notes.append(f"last line ({lineno}) incomplete: a run still being "

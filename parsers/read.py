@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from . import cache as cache_mod
+from . import storage
 from .csvlog import read_csv
 from .discover import RunSource
 from .errors import ParseError
@@ -55,13 +56,21 @@ def read_source(source: RunSource, cache_dir: str | None = None
             errors.append(ParseError(getattr(exc, "filename", None) or str(item),
                                      exc.strerror or str(exc)))
             continue
+        except storage.StorageError as exc:
+            errors.append(ParseError(paths[0], str(exc).split(": ", 1)[-1]))
+            continue
+        except Exception as exc:  # a remote filesystem's own error, mid-read
+            if not storage.is_url(paths[0]):
+                raise
+            errors.append(ParseError(paths[0], f"{type(exc).__name__}: {exc}"))
+            continue
         errors.extend(data.errors)
         files.append(data)
     if not files:
         return None, errors
     run = assemble_run(source.run, files, os.fspath(source.path))
     if source.format == "lightning":  # CSVLogger writes the hyperparameters beside
-        hparams = os.path.join(os.path.dirname(source.files[0]), "hparams.yaml")
-        if os.path.isfile(hparams):
+        hparams = storage.join(storage.dirname(source.files[0]), "hparams.yaml")
+        if storage.isfile(hparams):
             run.info["hparams"] = hparams
     return run, errors

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from . import event_template as et
+from . import storage
 from .errors import ParseError
 from .frame import FileData
 from .tfrecord import HEADER, read_records
@@ -64,7 +65,7 @@ def read_event_file(path: str | os.PathLike) -> FileData:
     is read ``CHUNK`` bytes at a time (a record longer than that is read whole)."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as fh:
+        with storage.open_binary(path) as fh:
             return _decode_stream(iter(lambda: fh.read(CHUNK), b""), path)
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
@@ -212,5 +213,5 @@ def _finish(points: _Points, path: str, errors, notes) -> FileData:
 
 def _name_time(path: str) -> float:
     """The creation time TensorBoard writers put in the file name."""
-    match = re.match(r"events\.out\.tfevents\.(\d+(?:\.\d+)?)", os.path.basename(path))
+    match = re.match(r"events\.out\.tfevents\.(\d+(?:\.\d+)?)", storage.basename(path))
     return float(match.group(1)) if match else float("nan")

@@ -1,0 +1,194 @@
+"""Where log files live: local paths, or any fsspec URL (``s3://``, ``gs://``,
+``memory://``, ``file://`` ...).
+
+Local paths are served by the operating system directly.  A URL is handed to
+`fsspec <https://filesystem-spec.readthedocs.io>`_, with the filesystem package
+its protocol needs (``s3fs``, ``gcsfs``; ``pip install 'loss-doctor[remote]'``)
+and credentials found the way that package finds them (environment, config
+files, instance roles).  Paths below a URL keep the URL's form, so that a run's
+files can be opened again in another process or on another machine.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import re
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://")
+
+
+class StorageError(Exception):
+    """A URL that cannot be served: no fsspec, or no filesystem for its protocol."""
+
+
+def is_url(path: str) -> bool:
+    return bool(_URL.match(path))
+
+
+def _fs(url: str):
+    """(filesystem, path without protocol) of a URL."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise StorageError(f"{url}: reading URLs needs fsspec: "
+                           "pip install 'loss-doctor[remote]'") from None
+    try:
+        return url_to_fs(url)
+    except ImportError as exc:  # a protocol whose package is missing
+        raise StorageError(f"{url}: {exc} (pip install 'loss-doctor[remote]' has s3fs "
+                           "and gcsfs)") from None
+    except ValueError as exc:  # an unknown protocol
+        raise StorageError(f"{url}: {exc}") from None
+
+
+def _url(fs, path: str) -> str:
+    return fs.unstrip_protocol(path)
+
+
+def normalize(path: str) -> str:
+    """A URL in the one form that :func:`walk` gives its directories."""
+    if not is_url(path):
+        return path
+    fs, inner = _fs(path)
+    return _url(fs, inner.rstrip("/") or inner)
+
+
+def exists(path: str) -> bool:
+    if not is_url(path):
+        return os.path.exists(path)
+    fs, inner = _fs(path)
+    return fs.exists(inner)
+
+
+def isfile(path: str) -> bool:
+    if not is_url(path):
+        return os.path.isfile(path)
+    fs, inner = _fs(path)
+    return fs.isfile(inner)
+
+
+def isdir(path: str) -> bool:
+    if not is_url(path):
+        return os.path.isdir(path)
+    fs, inner = _fs(path)
+    return fs.isdir(inner)
+
+
+def open_binary(path: str):
+    """A binary file object for reading (``read``, ``seek``, ``tell``, iteration)."""
+    if not is_url(path):
+        return open(path, "rb")
+    fs, inner = _fs(path)
+    try:
+        return fs.open(inner, "rb")
+    except FileNotFoundError:
+        raise
+    except OSError:
+        raise
+    except Exception as exc:  # a filesystem's own errors (denied, throttled ...)
+        raise OSError(f"{type(exc).__name__}: {exc}") from None
+
+
+def open_text(path: str, *, encoding: str = "utf-8", errors: str = "strict"):
+    if not is_url(path):
+        return open(path, encoding=encoding, errors=errors)
+    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors=errors)
+
+
+def signature(path: str) -> str | None:
+    """What changes when the file changes: size and modification time (or, on
+    object stores, the ETag or generation).  None if the file is gone or its
+    store tells neither, in which case nothing about it is cached."""
+    if not is_url(path):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
+    try:
+        fs, inner = _fs(path)
+        info = fs.info(inner)
+    except Exception:  # noqa: BLE001 - a cache miss, never a failure
+        return None
+    marks = [str(info[k]) for k in ("mtime", "LastModified", "last_modified", "updated",
+                                    "generation", "ETag", "etag", "created") if k in info]
+    if not marks:
+        return None
+    return f"{path}|{info.get('size')}|{'|'.join(marks)}"
+
+
+# Paths: URLs are posix-like whatever the local OS.
+
+def join(base: str, name: str) -> str:
+    return posixpath.join(base, name) if is_url(base) else os.path.join(base, name)
+
+
+def basename(path: str) -> str:
+    return posixpath.basename(path.rstrip("/")) if is_url(path) else os.path.basename(path)
+
+
+def dirname(path: str) -> str:
+    return posixpath.dirname(path.rstrip("/")) if is_url(path) else os.path.dirname(path)
+
+
+def parent_name(path: str) -> str:
+    """The name of the directory holding ``path``."""
+    if is_url(path):
+        return basename(dirname(path))
+    return os.path.basename(os.path.dirname(os.path.abspath(path)))
+
+
+def relpath(path: str, root: str) -> str:
+    if not is_url(root):
+        return os.path.relpath(path, root).replace(os.sep, "/")
+    return posixpath.relpath(_fs(path)[1], _fs(root)[1])
+
+
+def root_name(root: str) -> str:
+    """The name a root directory gives the run that is the root itself."""
+    if is_url(root):
+        return basename(root) or root
+    return os.path.basename(os.path.abspath(root)) or root
+
+
+def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
+    """(directory, sorted file names) for ``root`` and, with ``recursive``, every
+    directory below it whose every name passes ``keep`` (and, without it, only
+    the directories directly below that pass it).  Local symlinks are followed,
+    and a directory reached a second way (a symlink loop) is walked once."""
+    if is_url(root):
+        yield from _walk_url(root, recursive, keep)
+        return
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second way in
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        below = dirpath != root
+        dirnames[:] = sorted(d for d in dirnames if keep(d)) if recursive or not below else []
+        yield dirpath, sorted(filenames)
+
+
+def _walk_url(root: str, recursive: bool, keep):
+    """One listing of everything below ``root`` (on object stores a single
+    paginated request, not one per directory), grouped by directory."""
+    fs, inner = _fs(root)
+    inner = inner.rstrip("/")
+    by_dir: dict[str, list[str]] = {}
+    for name in fs.find(inner, maxdepth=None if recursive else 2, withdirs=False):
+        rel = posixpath.relpath(name, inner)
+        parts = rel.split("/")
+        if rel == "." or rel.startswith("../") or not all(keep(p) for p in parts[:-1]):
+            continue
+        by_dir.setdefault(posixpath.dirname(rel), []).append(parts[-1])
+    for rel in sorted(by_dir, key=lambda r: (r != "", r)):
+        path = inner if rel == "" else f"{inner}/{rel}"
+        yield _url(fs, path), sorted(by_dir[rel])
