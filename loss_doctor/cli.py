@@ -97,6 +97,12 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Decode every file again instead of using the cache of decoded files.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Runs read and diagnosed in parallel (default: the machine's cores).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Where runs are read and diagnosed: a local process pool (default), or "
+                   "a Dask cluster (needs loss-doctor[dask]).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="The Dask scheduler (tcp://host:8786); implies --executor dask.  "
+                   "Without it, --executor dask starts a local cluster of --jobs workers.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False),
               help="Also write an HTML report with plots (index.html), report.md and PNGs.")
 @click.option("--plot-metrics", is_flag=True,
@@ -107,8 +113,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
               help="Record today's findings in this file (then --baseline hides them).")
 @click.pass_context
 def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, show_info,
-                  quiet, isolated, no_cache, jobs, report_dir, plot_metrics, baseline,
-                  write_baseline) -> None:
+                  quiet, isolated, no_cache, jobs, executor, scheduler, report_dir,
+                  plot_metrics, baseline, write_baseline) -> None:
     """Diagnose the runs under PATHS: a ranked list of findings.
 
     Exit code 0: nothing at or above --fail-on; 1: findings that are; 2: bad
@@ -117,8 +123,8 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     command line wins.
     """
     from loss_doctor import baseline as baseline_mod
-    from loss_doctor.diagnose import build_detectors, diagnose_frame
-    from loss_doctor.parallel import check_sources
+    from loss_doctor.diagnose import build_detectors
+    from loss_doctor.parallel import ExecutorError, Job, check_sources
     from loss_doctor.report import json_report, text
 
     for target in (output, write_baseline, report_dir):
@@ -132,16 +138,25 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
         build_detectors(config)
     except TypeError as exc:
         raise Failure(f"bad detector parameter: {exc}") from None
-    if report_dir:  # the plots need every run's points here
-        df = read_paths(paths, quiet=quiet, cache=not no_cache)
-        findings = diagnose_frame(df, config, progress=progress_bar(quiet))
-        inv = inventory(df, config.roles)
-    else:  # each run read and diagnosed in a worker; only findings come back
-        inv, findings = check_sources(
-            sources_for(paths), config, jobs=jobs, progress=progress_bar(quiet),
-            cache_dir=None if no_cache else parsers.cache_dir_of(True))
-        inv["root"] = ", ".join(paths)
-        nothing_read(inv["runs"], inv["errors"])
+    known = frozenset()
+    if baseline and not write_baseline:
+        try:
+            known = frozenset(baseline_mod.load(baseline))
+        except baseline_mod.BaselineError as exc:
+            raise Failure(str(exc)) from None
+    if scheduler and executor == "local":
+        raise Failure("--scheduler is a Dask scheduler: use it with --executor dask")
+    groups = ("losses", "lr", "grad_norm") + (("metrics",) if plot_metrics else ())
+    job = Job(config, cache=None if no_cache else parsers.cache_dir_of(True),
+              plots=groups if report_dir else (), known=known)
+    try:  # each run read, diagnosed (and plotted) in a worker; its points stay there
+        inv, findings, images = check_sources(
+            sources_for(paths), job, jobs=jobs, progress=progress_bar(quiet),
+            executor="dask" if scheduler else executor or "local", scheduler=scheduler)
+    except ExecutorError as exc:
+        raise Failure(str(exc)) from None
+    inv["root"] = ", ".join(paths)
+    nothing_read(inv["runs"], inv["errors"])
     for err in inv["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
     if write_baseline:
@@ -149,19 +164,13 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
         click.echo(f"loss-doctor: recorded {count} finding(s) in {write_baseline}", err=True)
         exit_zero = True
     elif baseline:
-        try:
-            findings, hidden = baseline_mod.apply(findings, baseline_mod.load(baseline))
-        except baseline_mod.BaselineError as exc:
-            raise Failure(str(exc)) from None
+        findings, hidden = baseline_mod.apply(findings, known)
         if hidden and not quiet:
             click.echo(f"loss-doctor: {hidden} known finding(s) hidden by {baseline}", err=True)
     if report_dir:
-        from loss_doctor.diagnose import run_views
         from loss_doctor.report.html import write_report
 
-        groups = ("losses", "lr", "grad_norm") + (("metrics",) if plot_metrics else ())
-        written = write_report(report_dir, list(run_views(df, config.roles)), inv, findings,
-                               groups=groups)
+        written = write_report(report_dir, images, inv, findings)
         if not quiet:
             click.echo(f"loss-doctor: report in {written['html']}", err=True)
     if fmt == "json":

@@ -1,58 +1,127 @@
-"""Read and diagnose runs in a process pool, streaming results into the ranking.
+"""Read and diagnose runs in parallel, streaming results into the ranking.
 
 Runs are independent.  Each worker reads one run, diagnoses it and sends back
 only its findings, its inventory entry and its read errors; the run's points
 never leave the worker, so memory is bounded by the largest run being worked
-on, not by the sum of all runs.  ``jobs=1`` does the same in this process.
+on, not by the sum of all runs.
+
+Executors: ``local`` is a process pool on this machine (``jobs=1`` works in
+this process); ``dask`` fans runs out over a Dask cluster (``pip install
+'loss-doctor[dask]'``): the scheduler at ``scheduler``, or a local cluster of
+``jobs`` worker processes.  Dask workers need loss-doctor installed and must
+reach the runs' files: a shared filesystem, or fsspec URLs (``s3://`` ...).
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
+from dataclasses import dataclass
 
 import parsers
 from parsers.frame import to_frame
 from parsers.read import read_source
 
 from .config import Config
-from .diagnose import diagnose_frame
+from .diagnose import diagnose_frame, run_views
 from .findings import Finding
 from .inventory import inventory
 from .ranking import rank
 
+EXECUTORS = ("local", "dask")
 
-def check_source(source: parsers.RunSource, config: Config, cache_dir: str | None = None):
-    """(inventory entry or None, findings, error dicts) for one run."""
-    data, errors = read_source(source, cache_dir)
+
+class ExecutorError(Exception):
+    """The executor cannot start: Dask missing, scheduler unreachable."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every worker needs besides its run: the config; ``cache``, a cache
+    directory, or True for the user cache directory of the machine the worker
+    runs on (a Dask worker's own); ``plots``, the plot groups to draw for the
+    HTML report (none: no plots); ``known``, baseline identities whose findings
+    are left off the plots."""
+
+    config: Config
+    cache: bool | str | None = None
+    plots: tuple[str, ...] = ()
+    known: frozenset = frozenset()
+
+
+def check_source(source: parsers.RunSource, job: Job):
+    """(inventory entry or None, findings, error dicts, {plot group: PNG}) for one run."""
+    data, errors = read_source(source, parsers.cache_dir_of(job.cache))
     errors = [e.to_dict() for e in errors]
     if data is None:
-        return None, [], errors
+        return None, [], errors, {}
     df = to_frame([data])
-    findings = diagnose_frame(df, config)
-    return inventory(df, config.roles)["runs"][0], list(findings), errors
+    findings = list(diagnose_frame(df, job.config))
+    images = {}
+    if job.plots:
+        from .report.common import identity
+        from .report.plots import plot_run
+
+        shown = [f for f in findings if identity(f) not in job.known]
+        for view in run_views(df, job.config.roles):
+            images = plot_run(view, shown, groups=job.plots)
+    return inventory(df, job.config.roles)["runs"][0], findings, errors, images
 
 
-def check_sources(sources: list, config: Config, *, jobs: int | None = None,
-                  progress=None, cache_dir: str | None = None) -> tuple[dict, list[Finding]]:
-    """The inventory document and the ranked findings of all ``sources``."""
+def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=None,
+                  executor: str = "local", scheduler: str | None = None
+                  ) -> tuple[dict, list[Finding], dict[str, dict[str, bytes]]]:
+    """The inventory document, the ranked findings of all ``sources`` and the
+    plots of each run (if ``job.plots``).  Runs are listed in the order of
+    ``sources`` whatever order they finish in."""
     jobs = min(jobs or os.cpu_count() or 1, max(len(sources), 1))
-    runs, findings, errors = [], [], []
-    with ExitStack() as stack:
-        if jobs == 1:
-            mapper = map
-        else:
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs))
-            chunk = max(1, len(sources) // (jobs * 8))
-            mapper = lambda *args: pool.map(*args, chunksize=chunk)  # noqa: E731
-        results = mapper(check_source, sources, [config] * len(sources),
-                         [cache_dir] * len(sources))
-        if progress:
-            results = progress(results, len(sources), "checking")
-        for entry, found, errs in results:
-            if entry is not None:
-                runs.append(entry)
-            findings.extend(found)
-            errors.extend(errs)
-    return {"version": 1, "root": "", "runs": runs, "errors": errors}, rank(findings)
+    if executor == "dask":
+        results = _dask(sources, job, jobs, scheduler)
+    elif jobs == 1:
+        results = enumerate(map(check_source, sources, [job] * len(sources)))
+    else:
+        results = _pool(sources, job, jobs)
+    if progress:
+        results = progress(results, len(sources), "checking")
+    runs, findings, errors, images = [], [], [], {}
+    for _, (entry, found, errs, pngs) in sorted(results, key=lambda item: item[0]):
+        if entry is not None:
+            runs.append(entry)
+            if pngs:
+                images[entry["run"]] = pngs
+        findings += found
+        errors += errs
+    return {"version": 1, "root": "", "runs": runs, "errors": errors}, rank(findings), images
+
+
+def _pool(sources, job, jobs):
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        chunk = max(1, len(sources) // (jobs * 8))
+        yield from enumerate(pool.map(check_source, sources, [job] * len(sources),
+                                      chunksize=chunk))
+
+
+def _dask(sources, job, jobs, scheduler):
+    """(index, result) as runs finish on the cluster; each result is released
+    on the cluster once it is here."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ExecutorError("--executor dask needs dask.distributed: "
+                            "pip install 'loss-doctor[dask]'") from None
+    try:
+        cluster = scheduler or LocalCluster(n_workers=jobs, threads_per_worker=1,
+                                            processes=True, dashboard_address=":0")
+        client = Client(cluster, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    try:
+        futures = client.map(check_source, sources, job=job, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            yield index[future.key], future.result()
+            future.release()
+    finally:
+        client.close()
+        if not scheduler:
+            cluster.close()

@@ -40,8 +40,8 @@ def test_hostile_names_are_escaped(tmp_path):
     config = Config(roles={'<img src=x onerror=alert(1)>': "train_loss"})
     findings = diagnose_frame(frame, config)
     assert any(f.code == "LD201" for f in findings)
-    write_report(str(tmp_path), list(run_views(frame, config.roles)),
-                 inventory(frame, config.roles), findings)
+    images = {v.run: plot_run(v, findings) for v in run_views(frame, config.roles)}
+    write_report(str(tmp_path), images, inventory(frame, config.roles), findings)
     page = (tmp_path / "index.html").read_text()
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x" not in page

@@ -15,7 +15,6 @@ import re
 from loss_doctor.findings import SEVERITY_ORDER, Finding
 
 from . import markdown
-from .plots import plot_run
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;
@@ -75,23 +74,19 @@ def _finding_html(f: Finding) -> str:
             f'<pre>{_e(evidence)}</pre></details></div>')
 
 
-def write_report(out_dir: str, views: list, inventory: dict, findings: list[Finding],
-                 *, groups=("losses", "lr", "grad_norm")) -> dict[str, str]:
-    """Write index.html, report.md and plots/*.png; returns their paths."""
+def write_report(out_dir: str, images: dict[str, dict[str, bytes]], inventory: dict,
+                 findings: list[Finding]) -> dict[str, str]:
+    """Write index.html, report.md and plots/*.png; returns their paths.
+    ``images``: per run, {plot group: PNG} (:func:`report.plots.plot_run`)."""
     plots_dir = os.path.join(out_dir, "plots")
     os.makedirs(plots_dir, exist_ok=True)
-    by_run: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_run.setdefault(f.run, []).append(f)
-    images: dict[str, dict[str, bytes]] = {}
     files: dict[str, list[str]] = {}
-    for view in views:
-        images[view.run] = plot_run(view, by_run.get(view.run, []), groups=groups)
-        for group, png in images[view.run].items():
-            name = f"{slug(view.run)}__{group}.png"
+    for run, pngs in images.items():
+        for group, png in pngs.items():
+            name = f"{slug(run)}__{group}.png"
             with open(os.path.join(plots_dir, name), "wb") as fh:
                 fh.write(png)
-            files.setdefault(view.run, []).append(f"plots/{name}")
+            files.setdefault(run, []).append(f"plots/{name}")
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
         fh.write(render(inventory, findings, images))
