@@ -1,7 +1,7 @@
 """End-to-end ``loss-doctor check`` on a 1,000-run sweep (about 10 million points).
 
     pip install -e .
-    python benchmarks/bench_check.py [--runs 1000] [--steps 3300]
+    python benchmarks/bench_check.py [--runs 1000] [--steps 3300] [--tbparse] [--dask]
 
 Writes once into ``benchmarks/data/sweep_R_S/``: R runs, each one event file
 with 4 scalars per step (train/loss, train/lr, train/grad_norm and val/loss
@@ -96,6 +96,16 @@ def child(kind: str, path: str) -> None:
     elif kind == "read":
         df = parsers.read_logdir(path)
         extra = {"points": int(len(df))}
+    elif kind == "tbparse":  # the peer's load alone, no diagnosis
+        from tbparse import SummaryReader
+
+        df = SummaryReader(path, extra_columns={"dir_name"}).scalars
+        extra = {"points": int(len(df)), "runs": int(df["dir_name"].nunique())}
+    elif kind == "cli_dask":
+        os.environ["LOSS_DOCTOR_CACHE_DIR"] = os.path.join(HERE, "data", "cache")
+        cli.main(["check", path, "--format", "json", "-o", os.devnull, "--executor", "dask",
+                  "--exit-zero", "--quiet", "--no-cache"], standalone_mode=False)
+        extra = {}
     else:
         from loss_doctor.config import Config
         from loss_doctor.diagnose import diagnose_frame
@@ -116,6 +126,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=3300)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--tbparse", action="store_true",
+                    help="also time tbparse loading the sweep (minutes)")
+    ap.add_argument("--dask", action="store_true",
+                    help="also time check on a local Dask cluster")
     ap.add_argument("--child")
     ap.add_argument("--path")
     args = ap.parse_args()
@@ -132,12 +146,17 @@ def main() -> None:
         results[kind] = min(runs, key=lambda r: r["seconds"])
         results[kind]["peak_mb"] = max(r["peak_mb"] for r in runs)
     cores = os.cpu_count() or 1
-    for kind in ("cli_1_cold", f"cli_{cores}_cold", f"cli_{cores}_warm"):
+    kinds = ["cli_1_cold", f"cli_{cores}_cold", f"cli_{cores}_warm"]
+    if args.dask:
+        kinds.append("cli_dask")
+    if args.tbparse:
+        kinds.append("tbparse")
+    for kind in kinds:
         if kind.endswith("warm"):  # fill the cache once
             subprocess.run([sys.executable, __file__, "--child", kind, "--path", path],
                            check=True, capture_output=True)
         runs = []
-        for _ in range(args.repeat):
+        for _ in range(1 if kind == "tbparse" else args.repeat):  # minutes per load
             out = subprocess.run([sys.executable, __file__, "--child", kind, "--path",
                                   path], check=True, capture_output=True, text=True).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
@@ -150,9 +169,12 @@ def main() -> None:
     print("| stage | seconds | peak RSS MB |")
     print("|---|---:|---:|")
     for kind, r in results.items():
-        label = {"read": "read_logdir (one frame)", "check": "read + diagnose, one frame"}.get(
-            kind) or (f"`loss-doctor check --jobs {kind.split('_')[1]}` "
-                      f"({'cache filled' if kind.endswith('warm') else '--no-cache'})")
+        label = {"read": "read_logdir (one frame)", "check": "read + diagnose, one frame",
+                 "tbparse": "tbparse `SummaryReader(dir).scalars` (load only, once)",
+                 "cli_dask": "`loss-doctor check --executor dask` (local cluster, "
+                             "--no-cache)"}.get(kind)
+        label = label or (f"`loss-doctor check --jobs {kind.split('_')[1]}` "
+                          f"({'cache filled' if kind.endswith('warm') else '--no-cache'})")
         print(f"| {label} | {r['seconds']:.2f} | {r['peak_mb']:.0f} |")
     print(f"findings: {check['findings']} ({check['problems']} warnings/errors); "
           f"ranked first: {', '.join(check['top'])}")

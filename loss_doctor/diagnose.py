@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pandas as pd
 
 import parsers
+from parsers.frame import iter_series
 
 from . import roles as roles_mod
 from .config import Config
@@ -19,26 +19,13 @@ from .selection import selected
 
 def run_views(df: pd.DataFrame, role_overrides: dict[str, str] | None = None):
     """One :class:`RunView` per run of a parsers frame (sorted by run, metric, step)."""
-    if len(df) == 0:
-        return
-    run_codes = df["run"].cat.codes.to_numpy()
-    metric_codes = df["metric"].cat.codes.to_numpy()
-    run_names = df["run"].cat.categories
-    metric_names = df["metric"].cat.categories
-    steps = df["step"].to_numpy()
-    values = df["value"].to_numpy()
-    key = run_codes.astype(np.int64) * (len(metric_names) + 1) + metric_codes
-    bounds = np.flatnonzero(np.diff(key)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(key)]])
     current, series = None, {}
-    for a, b in zip(starts, ends):
-        run = str(run_names[run_codes[a]])
+    for run, metric, steps, values in iter_series(df):
         if run != current:
             if current is not None:
                 yield _view(current, series, role_overrides)
             current, series = run, {}
-        series[str(metric_names[metric_codes[a]])] = (steps[a:b], values[a:b])
+        series[metric] = (steps, values)
     if current is not None:
         yield _view(current, series, role_overrides)
 

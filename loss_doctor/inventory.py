@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from parsers.frame import iter_series
+
 
 def inventory(df: pd.DataFrame, role_overrides: dict | None = None) -> dict:
     """The ``--format json`` document of ``ls``; each metric with its role."""
@@ -17,15 +19,12 @@ def inventory(df: pd.DataFrame, role_overrides: dict | None = None) -> dict:
     role_overrides = role_overrides or {}
     runs = []
     infos = df.attrs.get("runs", {})
-    groups = {}
-    if len(df):
-        for (run, metric), part in df.groupby(["run", "metric"], observed=True, sort=True):
-            groups.setdefault(run, {})[metric] = part
+    groups: dict[str, dict] = {}
+    for run, metric, steps, values in iter_series(df):
+        groups.setdefault(run, {})[metric] = (steps, values)
     for run, info in infos.items():
         metrics = {}
-        for metric, part in groups.get(run, {}).items():
-            values = part["value"].to_numpy()
-            steps = part["step"].to_numpy()
+        for metric, (steps, values) in groups.get(run, {}).items():
             metrics[metric] = {
                 "points": int(len(values)),
                 "first_step": int(steps[0]),

@@ -32,11 +32,30 @@ def noise_scale(z: np.ndarray) -> float:
     z = z[np.isfinite(z)]
     if z.size < 3:
         return 0.0
-    return float(stats.median_abs_deviation(np.diff(z), scale="normal") / np.sqrt(2))
+    d = np.diff(z)  # scipy.stats.median_abs_deviation(d, scale="normal"), without
+    mad = np.median(np.abs(d - np.median(d))) / _NORMAL_MAD  # its per-call overhead
+    return float(mad / np.sqrt(2))
+
+
+_NORMAL_MAD = 0.6744897501960817  # scipy.stats.norm.ppf(0.75)
 
 
 def rolling_median(z: np.ndarray, window: int) -> np.ndarray:
-    return pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
+    """Centred rolling median (partial windows at the ends).  Several detectors
+    smooth the same series with the same window: the last few results are
+    kept, keyed by the window and the values' bytes, and returned read-only."""
+    key = (window, z.dtype.str, z.size, hash(np.ascontiguousarray(z).tobytes()))
+    hit = _MEDIANS.get(key)
+    if hit is None:
+        hit = pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
+        hit.setflags(write=False)
+        if len(_MEDIANS) >= 8:
+            _MEDIANS.pop(next(iter(_MEDIANS)))
+        _MEDIANS[key] = hit
+    return hit
+
+
+_MEDIANS: dict[tuple, np.ndarray] = {}
 
 
 def smoothing_window(n: int) -> int:

@@ -163,3 +163,18 @@ def to_frame(runs: list[RunData]) -> pd.DataFrame:
     df.attrs["runs"] = {r.run: r.info for r in runs}
     df.attrs["errors"] = []
     return df
+
+
+def iter_series(df: pd.DataFrame):
+    """(run, metric, steps, values) of each series of a parsers frame, which is
+    sorted by run, metric and step: cut at the boundaries, no groupby."""
+    if not len(df):
+        return
+    runs, metrics = df["run"].cat, df["metric"].cat
+    run_codes, metric_codes = runs.codes.to_numpy(), metrics.codes.to_numpy()
+    key = run_codes.astype(np.int64) * (len(metrics.categories) + 1) + metric_codes
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    steps, values = df["step"].to_numpy(), df["value"].to_numpy()
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(key)]):
+        yield (str(runs.categories[run_codes[a]]), str(metrics.categories[metric_codes[a]]),
+               steps[a:b], values[a:b])

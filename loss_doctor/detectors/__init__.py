@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib.metadata import entry_points
 
 from .base import Detector, RunView, Series
@@ -27,6 +28,13 @@ __all__ = ["BUILTIN", "Detector", "RunView", "Series", "registry"]
 
 def registry() -> dict[str, type[Detector]]:
     """Built-in detectors and those of installed plugins, by name."""
+    return dict(_registry())
+
+
+@functools.cache
+def _registry() -> dict[str, type[Detector]]:
+    """Scanning the installed distributions for entry points takes milliseconds:
+    once per process, not once per run."""
     found = {cls.name: cls for cls in BUILTIN}
     for ep in entry_points(group="loss_doctor.detectors"):
         cls = ep.load()
