@@ -20,6 +20,7 @@ import struct
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .crc32c import crc32c_rows, mask
 from .errors import ParseError
@@ -44,6 +45,7 @@ class Block:
     stride: int = 0
     count: int = 0
     offsets: np.ndarray | None = None
+    _payload: tuple | None = field(default=None, repr=False, compare=False)
 
     def header_offsets(self) -> np.ndarray:
         if self.offsets is not None:
@@ -55,19 +57,24 @@ class Block:
         if self.offsets is None:
             return np.ndarray((self.count, width), dtype=np.uint8, buffer=buf,
                               offset=self.start + skip, strides=(self.stride, 1))
-        arr = np.frombuffer(buf, dtype=np.uint8)
-        out = np.empty((len(self.offsets), width), dtype=np.uint8)
-        cols = np.arange(width, dtype=np.int64)
-        chunk = max(1, (1 << 22) // max(width, 1))
-        for lo in range(0, len(self.offsets), chunk):
-            out[lo:lo + chunk] = arr[self.offsets[lo:lo + chunk, None] + skip + cols]
-        return out
+        if width == 0:
+            return np.empty((len(self.offsets), 0), dtype=np.uint8)
+        # every window of ``width`` bytes, as a zero-copy view; taking rows of it
+        # copies each record's bytes without a (count, width) index matrix
+        windows = sliding_window_view(np.frombuffer(buf, dtype=np.uint8), width)
+        return windows[self.offsets + skip]
 
     def u32_at(self, buf: bytes, skip: int) -> np.ndarray:
         return self.rows(buf, skip, 4).copy().view("<u4").ravel()
 
     def payload(self, buf: bytes) -> np.ndarray:
-        return self.rows(buf, HEADER, self.length)
+        """The payload bytes, one row per record.  Gathered rows are kept: the
+        checksum and the decoder both read them, and gathering is a copy."""
+        if self.offsets is None:
+            return self.rows(buf, HEADER, self.length)
+        if self._payload is None or self._payload[0] is not buf:
+            self._payload = (buf, self.rows(buf, HEADER, self.length))
+        return self._payload[1]
 
     def subset(self, keep: np.ndarray) -> "Block":
         return Block(self.length, offsets=self.header_offsets()[keep])
@@ -229,7 +236,7 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
             bad = block.header_offsets()[~good]
             out.errors.append(ParseError(
                 path, f"payload checksum mismatch in {bad.size} record(s) of "
-                      f"{block.length} bytes; skipped them", offset=base + int(bad[0])))
+                      f"{block.length} bytes; skipped them", offset=base + int(bad.min())))
             block = block.subset(good)
         if len(block.header_offsets()):
             out.blocks.append(block)
@@ -252,8 +259,9 @@ def _merge_by_length(blocks: list[Block]) -> list[Block]:
     for length, group in by_length.items():
         if len(group) == 1:
             out.append(group[0])
-        else:
-            offsets = np.sort(np.concatenate([b.header_offsets() for b in group]))
+        else:  # sorted: gathering in file order reads memory in order
+            offsets = np.sort(np.concatenate([b.header_offsets() for b in group]),
+                              kind="stable")  # merges the sorted runs it is made of
             out.append(Block(length, offsets=offsets))
     return out
 
@@ -265,14 +273,14 @@ def _check_headers(buf: bytes, blocks: list[Block]) -> tuple[list[Block], int | 
         stored = block.u32_at(buf, 8)
         bad = np.flatnonzero(mask(crc32c_rows(block.rows(buf, 0, 8))) != stored)
         if bad.size:
-            first = int(block.header_offsets()[bad[0]])
+            first = int(block.header_offsets()[bad].min())
             cut = first if cut is None else min(cut, first)
     if cut is None:
         return blocks, None
     kept = []
     for block in blocks:
         offsets = block.header_offsets()
-        if offsets[0] < cut:
+        if offsets.min() < cut:
             kept.append(block.subset(offsets < cut))
     return kept, cut
 
