@@ -13,6 +13,7 @@ counts as a scalar unless its tag's metadata names a plugin other than
 
 from __future__ import annotations
 
+import io
 import os
 import re
 
@@ -22,7 +23,7 @@ from . import event_template as et
 from . import storage
 from .errors import ParseError
 from .frame import FileData
-from .tfrecord import HEADER, read_records
+from .tfrecord import HEADER, pending_record, read_records, resync
 
 FORMAT = "tensorboard"
 NAME_RE = re.compile(r"events\.out\.tfevents\.")
@@ -41,6 +42,7 @@ class _Points:
         self.tags: dict[str, int] = {}
         self.tensor_tags: set[str] = set()
         self.plugins: dict[str, str] = {}
+        self.events_seen = False  # any record with an Event's content (file_version ...)
 
     def code(self, tag: str) -> int:
         return self.tags.setdefault(tag, len(self.tags))
@@ -61,52 +63,113 @@ CHUNK = 8 << 20  # bytes read at a time: memory stays bounded on multi-GB files
 
 
 def read_event_file(path: str | os.PathLike) -> FileData:
-    """All scalars of one event file, in the order they were written.  The file
-    is read ``CHUNK`` bytes at a time (a record longer than that is read whole)."""
+    """All scalars of one event file, in the order they were written.
+
+    The file is read ``CHUNK`` bytes at a time; a record longer than that is
+    read whole, in one read.  Bytes appended while the file is read (a run
+    still being written) are not waited for: the file is read to the size it
+    had when it was opened, and a record cut there is noted.  A length that
+    claims more bytes than the file has is never allocated."""
     path = os.fspath(path)
     try:
         with storage.open_binary(path) as fh:
-            return _decode_stream(iter(lambda: fh.read(CHUNK), b""), path)
+            return _decode_stream(fh, path, _size(fh))
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
 
 
+def _size(fh) -> int | None:
+    try:
+        return os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return getattr(fh, "size", None)  # fsspec's file objects know theirs
+
+
 def decode_events(buf: bytes, path: str) -> FileData:
     """All scalars of an event file held in memory."""
-    return _decode_stream(iter([buf]) if buf else iter(()), path)
+    return _decode_stream(io.BytesIO(buf), path, len(buf))
 
 
-def _decode_stream(chunks, path: str) -> FileData:
+def _decode_stream(fh, path: str, size: int | None) -> FileData:
     points = _Points()
     notes: list[str] = []
     errors: list[ParseError] = []
     leftovers: list[int] = []
-    carry, base, records, size = b"", 0, 0, 0
-    chunk = next(chunks, b"")
+    carry, base, records, read = b"", 0, 0, 0
+    want = CHUNK
+    lost = None  # file offset where framing was lost, while no record is found again
     while True:
-        following = next(chunks, b"")
-        size += len(chunk)
+        chunk = fh.read(want)
+        read += len(chunk)
+        final = len(chunk) < want or (size is not None and read >= size)
         buf = carry + chunk if carry else chunk
-        framing = read_records(buf, path, base=base, final=not following)
+        want = CHUNK
+        if lost is not None:  # still looking for the next sound record
+            again = resync(buf, 0)
+            if again is None:
+                if final:
+                    errors.append(_lost(path, lost, None, base + len(buf)))
+                    break
+                carry, base = _keep_tail(buf, base)
+                continue
+            errors.append(_lost(path, lost, base + again))
+            lost, buf, base = None, buf[again:], base + again
+        framing = read_records(buf, path, base=base, final=final)
         notes += framing.notes
         errors += framing.errors
         records += framing.records
         for block in framing.blocks:
             _decode_block(buf, block, points, leftovers, base)
         _decode_leftovers(buf, leftovers, points, notes, base)
-        if framing.stopped or not following:
+        if framing.lost is not None:
+            lost = base + framing.lost
+            again = resync(buf, framing.lost + 1)
+            if again is not None:  # framing resumes within this buffer
+                errors.append(_lost(path, lost, base + again))
+                lost, carry, base = None, buf[again:], base + again
+            elif final:
+                errors.append(_lost(path, lost, None, base + len(buf)))
+                break
+            else:
+                carry, base = _keep_tail(buf, base)
+            continue
+        if final:
             break
         carry = buf[framing.consumed:]
         base += framing.consumed
-        chunk = following
-    if size == 0:
-        raise ParseError(path, "empty file")
+        pending = pending_record(carry)
+        if pending is not None and size is not None and base + pending > size:
+            # the record runs past the end of the file: the tail of a cut file
+            tail = read_records(carry, path, base=base, final=True)
+            notes += tail.notes
+            break
+        want = max(CHUNK, (pending or 0) - len(carry))
+    if read == 0:
+        notes.append("empty (0 bytes): a writer that had not flushed yet")
+        return _finish(points, path, errors, notes)
     if records == 0:
-        if errors:
-            raise errors[0]
-        raise ParseError(path, f"no complete record in {size} bytes: not an event "
-                               "file, or one cut short", offset=0)
+        raise ParseError(path, f"not an event file: no sound TFRecord framing in its {read} "
+                               "bytes (or one cut short before its first record)", offset=0)
+    if not points.order and not points.events_seen:
+        raise ParseError(path, f"{records} record(s) with valid checksums, but none is a "
+                               "TensorBoard Event: a TFRecord file, not an event file",
+                         offset=0)
     return _finish(points, path, errors, notes)
+
+
+def _keep_tail(buf: bytes, base: int) -> tuple[bytes, int]:
+    """The last bytes of ``buf`` that may begin a header completed by the next read."""
+    keep = min(len(buf), HEADER - 1)
+    return buf[len(buf) - keep:], base + len(buf) - keep
+
+
+def _lost(path: str, at: int, again: int | None, end: int | None = None) -> ParseError:
+    if again is None:
+        return ParseError(path, f"length checksum mismatch: the last {end - at} bytes could "
+                                "not be framed and were not read", offset=at)
+    return ParseError(path, f"length checksum mismatch: {again - at} bytes could not be "
+                            f"framed and were skipped; reading resumed at byte {again}",
+                      offset=at)
 
 
 def _decode_leftovers(buf, leftovers: list[int], points, notes, base: int) -> None:
@@ -154,6 +217,9 @@ def _decode_one(buf, offset, points: _Points, notes, base: int = 0) -> bool:
     except Exception:  # protobuf raises its own DecodeError
         return False
     kind = event.WhichOneof("what")
+    if kind is None:  # another message read as an Event: all its fields unknown
+        return False
+    points.events_seen = True
     if kind == "session_log" and event.session_log.status == 1:  # START
         notes.append(f"restart (SessionLog START) at step {event.step}")
     if kind != "summary":

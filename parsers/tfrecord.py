@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .crc32c import crc32c_rows, mask
+from .crc32c import crc32c, crc32c_rows, mask
 from .errors import ParseError
 
 HEADER = 12  # length + its CRC
@@ -89,7 +89,7 @@ class Framing:
     notes: list[str] = field(default_factory=list)
     records: int = 0
     consumed: int = 0  # bytes of ``buf`` framed; the rest waits for more data
-    stopped: bool = False  # framing is lost: read no further
+    lost: int | None = None  # where a length checksum failed: framing lost there
 
 
 def _walk(buf: bytes) -> tuple[list[Block], int]:
@@ -208,9 +208,9 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
     With ``final=False`` more data follows: an incomplete last record is left
     for the next call (``consumed`` says where it starts).  At the end of the
     file, a record cut short (a run still being written) is noted, not an
-    error.  A length whose checksum fails ends the walk: nothing after it can be
-    trusted, and everything before it is kept.  A payload whose checksum fails
-    is skipped and reported; the records after it are kept.
+    error.  A length whose checksum fails ends the walk there (``lost``; the
+    caller may :func:`resync`); everything before it is kept.  A payload whose
+    checksum fails is skipped and reported; the records after it are kept.
     """
     out = Framing()
     blocks, stop = _walk(buf)
@@ -218,17 +218,11 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
     blocks, cut = _check_headers(buf, blocks)
     out.consumed = stop if cut is None else cut
     if cut is not None:
-        out.stopped = True
-        out.errors.append(ParseError(
-            path, "length checksum mismatch; the bytes from here on cannot be framed "
-                  "and were not read", offset=base + cut))
-    elif final and stop < len(buf):
-        _tail(buf, stop, path, out, base)
+        out.lost = cut
     elif stop < len(buf) and not _header_ok(buf, stop):
-        out.stopped = True
-        out.errors.append(ParseError(
-            path, "length checksum mismatch; the bytes from here on cannot be framed "
-                  "and were not read", offset=base + stop))
+        out.lost = stop
+    elif final and stop < len(buf):
+        _tail(buf, stop, out, base)
     for block in blocks:
         stored = block.u32_at(buf, HEADER + block.length)
         good = mask(crc32c_rows(block.payload(buf))) == stored
@@ -293,14 +287,43 @@ def _header_ok(buf: bytes, at: int) -> bool:
     return int(mask(crc32c_rows(header))[0]) == struct.unpack_from("<I", buf, at + 8)[0]
 
 
-def _tail(buf: bytes, stop: int, path: str, out: Framing, base: int) -> None:
-    """Classify the bytes after the last complete record at the end of the file."""
+def pending_record(buf: bytes) -> int | None:
+    """The whole size of the record ``buf`` begins with, if its length can be
+    read and trusted (its checksum matches); None otherwise."""
+    if len(buf) < HEADER or not _header_ok(buf, 0):
+        return None
+    return _U64(buf, 0)[0] + OVERHEAD
+
+
+def _tail(buf: bytes, stop: int, out: Framing, base: int) -> None:
+    """Note the record cut short at the end of the file (its length is sound)."""
     left = len(buf) - stop
-    if not _header_ok(buf, stop):
-        out.errors.append(ParseError(
-            path, f"length checksum mismatch; the last {left} bytes cannot be "
-                  "framed and were not read", offset=base + stop))
-        return
     want = f" of {_U64(buf, stop)[0] + OVERHEAD}" if left >= HEADER else ""
     out.notes.append(f"last record incomplete ({left}{want} bytes at byte {base + stop}): "
                      "a run still being written? kept the records before it")
+
+
+_SCAN = 1 << 20  # candidate positions checked at once when resynchronising
+
+
+def resync(buf: bytes, start: int) -> int | None:
+    """The first offset at or after ``start`` where a record begins again: a
+    length whose checksum matches and, where the whole record is in ``buf``, a
+    payload whose checksum matches too (a false match is a 1 in 2**64 event).
+    A record running past the end of ``buf`` is taken on its length checksum
+    alone.  None if no such offset is in ``buf``."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    last = len(buf) - HEADER  # the last offset a header fits at
+    for lo in range(start, last + 1, _SCAN):
+        hi = min(lo + _SCAN, last + 1)
+        heads = sliding_window_view(arr[lo:hi + HEADER - 1], HEADER)
+        stored = heads[:, 8:12].copy().view("<u4").ravel()
+        for at in np.flatnonzero(mask(crc32c_rows(heads[:, :8])) == stored) + lo:
+            length = _U64(buf, int(at))[0]
+            end = int(at) + HEADER + length + 4
+            if end > len(buf):
+                return int(at)
+            payload = buf[int(at) + HEADER:end - 4]
+            if mask(crc32c(payload)) == struct.unpack_from("<I", buf, end - 4)[0]:
+                return int(at)
+    return None

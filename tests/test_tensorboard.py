@@ -163,19 +163,30 @@ def test_corrupt_payload_skips_that_record_only(tmp_path):
         parsers.read_file(path)
 
 
-def test_corrupt_length_keeps_everything_before(tmp_path):
+def test_corrupt_length_keeps_everything_before_and_resynchronises(tmp_path):
     path = _file(tmp_path)
     data = bytearray(path.read_bytes())
     offsets = _record_offsets(bytes(data))
+    scalars = len(offsets) - 1  # record 0 is the version
     data[offsets[201]] ^= 0x01
     path.write_bytes(bytes(data))
     result = read_event_file(path)
-    assert len(result.step) == 200  # records 1..200 are scalars, record 0 the version
+    # records 1..200 before the damage, and every record after the damaged one
+    assert len(result.step) == scalars - 1
     (err,) = result.errors
     assert err.offset == offsets[201] and "length checksum" in err.reason
+    assert f"reading resumed at byte {offsets[202]}" in err.reason
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00" * 5, bytes(range(256)) * 4])
+def test_an_empty_event_file_is_a_note_not_an_error(tmp_path):
+    path = tmp_path / "events.out.tfevents.123.host"
+    path.write_bytes(b"")
+    result = read_event_file(path)
+    assert len(result.step) == 0 and not result.errors
+    assert result.notes == ["empty (0 bytes): a writer that had not flushed yet"]
+
+
+@pytest.mark.parametrize("content", [b"\x00" * 5, bytes(range(256)) * 4])
 def test_not_an_event_file(tmp_path, content):
     path = tmp_path / "events.out.tfevents.123.host"
     path.write_bytes(content)
@@ -240,4 +251,9 @@ def test_reading_in_chunks_gives_the_same_result(tmp_path, monkeypatch, chunk):
     path.write_bytes(bytes(data[:-7]))
     damaged = read_event_file(path)
     assert [e.offset for e in damaged.errors] == [offsets[300], offsets[500]]
-    assert len(damaged.step) == 500 - 1 - 1  # records 1..499 but the bad payload
+    # every scalar record but the bad payload, the bad length and the cut last one
+    assert len(damaged.step) == (len(offsets) - 1) - 3
+    assert f"resumed at byte {offsets[501]}" in damaged.errors[1].reason
+    assert damaged.notes and "last record incomplete" in damaged.notes[0]
+    expected = np.delete(whole.step, [299, 499, len(whole.step) - 1])
+    np.testing.assert_array_equal(damaged.step, expected)
