@@ -6,15 +6,26 @@ first of step/global_step/_step/iteration/iter/epoch whose cells are whole
 numbers (Keras: ``epoch``; Lightning: ``step``, with ``epoch`` kept as a metric);
 with none of them, the row number (from 0) is the x axis.
 
-Cells: an empty cell is "not logged on this row" (Lightning writes train and
-validation metrics on separate, sparse rows); ``nan``/``inf``/``-inf`` in any
-spelling are kept as values; any other text in a numeric column is reported
-with its line and skipped.  A column with no number at all is not a metric.
+Cells: an empty cell, or ``NA``/``n/a``/``None``/``null``/``-``, is "not
+logged on this row" (Lightning writes train and validation metrics on
+separate, sparse rows); ``nan``/``inf``/``-inf`` in any spelling (``Infinity``,
+C's ``1.#INF``) are kept as values; a number too large for a double is
+``inf``; any other text in a numeric column is reported with its line and
+skipped.  A column with no number at all is not a metric.  Semicolon-separated
+files may use decimal commas.
+
+Damage: a row with more cells than the header is skipped and reported; a row
+with a step that is not a whole number below 2**63 is skipped and reported; the
+header written again (a resumed writer) and lines with no number at all (print
+output) are skipped with a note; bytes that are not UTF-8 are replaced, so the
+cells holding them are reported as not numbers.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -75,26 +86,104 @@ def read_csv(path: str | os.PathLike) -> FileData:
     path = os.fspath(path)
     try:
         sep = _separator(_first_line(path))
-        with storage.open_text(path, encoding="utf-8-sig", errors="strict") as fh:
-            table = pd.read_csv(fh, dtype=str, keep_default_na=False, sep=sep,
-                                skipinitialspace=True)
-    except UnicodeDecodeError as exc:
-        raise ParseError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                         offset=exc.start) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            with storage.open_text(path, encoding="utf-8-sig", errors="replace") as fh:
+                table = pd.read_csv(fh, dtype=str, keep_default_na=False, sep=sep,
+                                    skipinitialspace=True, on_bad_lines="warn")
     except pd.errors.EmptyDataError:
         raise ParseError(path, "empty file: no header") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise ParseError(path, f"not a readable CSV: {str(exc).strip()}") from None
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
+    long_rows = [(int(m[1]), int(m[3])) for w in caught
+                 for m in _BAD_LINE.finditer(str(w.message))]
     cut = _cut_last_row(path, sep, len(table.columns))
     if cut and len(table):
         table = table.iloc[:-1]
-    data = _to_points(path, table, kind_of(path, list(table.columns)))
+    rows = _Rows(path, [line for line, _ in long_rows])
+    table, notes = _drop_non_rows(table, rows)
+    data = _to_points(path, table, kind_of(path, list(table.columns)), rows,
+                      decimal_comma=sep == ";")
+    data.notes[:0] = notes
+    if long_rows:
+        line, cells = long_rows[0]
+        more = f" ({len(long_rows) - 1} more such row(s))" if len(long_rows) > 1 else ""
+        data.errors.insert(0, ParseError(
+            path, f"{cells} cells where the header has {len(table.columns)}; row "
+                  f"skipped{more}", line=line))
     if cut:
         data.notes.insert(0, "last row incomplete (no newline, too few cells): a run "
                              "still being written? kept the rows before it")
+    if not len(table) and not cut:
+        data.notes.append("header only: no rows yet")
     return data
+
+
+_BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields?, saw (\d+)")
+
+
+class _Rows:
+    """File line numbers of table rows, worked out only when a message needs
+    one: pandas skips blank lines and rows with too many cells."""
+
+    def __init__(self, path: str, skipped: list[int]):
+        self.path, self.skipped, self._lines = path, set(skipped), None
+        self.kept: np.ndarray | None = None  # original row of each row left
+
+    def drop(self, dropped: np.ndarray) -> None:
+        count = len(self.kept) if self.kept is not None else int(dropped.max()) + 1
+        base = self.kept if self.kept is not None else np.arange(count)
+        self.kept = np.delete(base, dropped)
+
+    def line(self, row: int) -> int:
+        if self.kept is not None:
+            row = int(self.kept[row]) if row < len(self.kept) else row
+        if self._lines is None:
+            self._lines = []
+            with storage.open_text(self.path, encoding="utf-8-sig", errors="replace") as fh:
+                fh.readline()  # the header
+                for number, text in enumerate(fh, 2):
+                    if text.strip() and number not in self.skipped:
+                        self._lines.append(number)
+        return self._lines[row] if row < len(self._lines) else row + 2
+
+
+def _drop_non_rows(table: pd.DataFrame, rows: _Rows) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out the header written again (a resumed writer appends its header)
+    and lines with no number in any cell (print output that landed in the
+    file); a note says where."""
+    if not len(table):
+        return table, []
+    cells = table.apply(lambda c: c.str.strip())
+    header = [str(c).strip() for c in table.columns]
+    repeated = (cells == header).all(axis=1).to_numpy()
+    blank = cells.isin(MISSING) | (cells == "")
+    numeric = np.zeros(len(table), dtype=bool)
+    for col in table.columns:
+        numeric |= ~np.isnan(_to_float(cells[col])) | cells[col].str.lower().isin(
+            NAN_SPELLINGS).to_numpy()
+    junk = ~numeric & ~blank.all(axis=1).to_numpy() & ~repeated
+    notes = []
+    if repeated.any():
+        first = rows.line(int(np.flatnonzero(repeated)[0]))
+        notes.append(f"header repeated {int(repeated.sum())} time(s), first at line {first} "
+                     "(a resumed writer?); skipped")
+    if junk.any():
+        first = int(np.flatnonzero(junk)[0])
+        text = sep_join(table.iloc[first])
+        notes.append(f"{int(junk.sum())} line(s) with no number in any cell skipped (print "
+                     f"output?), first at line {rows.line(first)}: {text[:50]!r}")
+    drop = repeated | junk
+    if drop.any():
+        rows.drop(np.flatnonzero(drop))
+        table = table[~drop].reset_index(drop=True)
+    return table, notes
+
+
+def sep_join(row: pd.Series) -> str:
+    return ",".join(v for v in row.astype(str).tolist() if v)
 
 
 def _cut_last_row(path: str, sep: str, columns: int) -> bool:
@@ -110,21 +199,52 @@ def _cut_last_row(path: str, sep: str, columns: int) -> bool:
     return b"\n" in tail and last.count(sep.encode()) < columns - 1
 
 
-def _numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+# Cells that mean "not logged" (pandas' own missing-value words among them)
+MISSING = frozenset({"", "na", "n/a", "#n/a", "none", "null", "nil", "-", "--", "?"})
+# C runtimes' spellings of inf and nan (MSVC prints 1.#INF, -1.#IND, 1.#QNAN)
+_C_SPELLINGS = {"1.#inf": np.inf, "+1.#inf": np.inf, "-1.#inf": -np.inf, "1.#ind": np.nan,
+                "-1.#ind": np.nan, "1.#qnan": np.nan, "-1.#qnan": np.nan, "1.#snan": np.nan,
+                "nan(ind)": np.nan, "-nan(ind)": np.nan}
+
+
+def _to_float(text: pd.Series, decimal_comma: bool = False) -> np.ndarray:
+    """Numbers of stripped cells, NaN where a cell is not one."""
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    lower = text.str.lower()
+    odd = lower.isin(_C_SPELLINGS).to_numpy()
+    if odd.any():
+        values[odd] = lower[odd].map(_C_SPELLINGS).to_numpy(dtype=np.float64)
+    return values
+
+
+def _numbers(column: pd.Series, decimal_comma: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values, present, bad) for one column of strings."""
     text = column.str.strip()
-    present = (text != "").to_numpy()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    nan_word = text.str.lower().isin(NAN_SPELLINGS).to_numpy()
+    lower = text.str.lower()
+    present = ~lower.isin(MISSING).to_numpy()
+    values = _to_float(text, decimal_comma)
+    nan_word = (lower.isin(NAN_SPELLINGS) | lower.isin(_C_SPELLINGS)).to_numpy()
     bad = present & np.isnan(values) & ~nan_word
     return values, present, bad
 
 
-def _to_points(path: str, table: pd.DataFrame, kind: str) -> FileData:
+def _shown(cell: str) -> str:
+    """A bad cell as a message shows it."""
+    cell = cell.strip()
+    if "\ufffd" in cell:
+        return f"{cell[:40]!r} (bytes that are not UTF-8)"
+    return repr(cell[:40])
+
+
+def _to_points(path: str, table: pd.DataFrame, kind: str, lines: _Rows,
+               decimal_comma: bool = False) -> FileData:
     errors: list[ParseError] = []
     notes: list[str] = []
     columns = list(table.columns)
-    parsed = {c: _numbers(table[c]) for c in columns}
+    parsed = {c: _numbers(table[c], decimal_comma) for c in columns}
     wall_col = find_field(columns, WALL_FIELDS)
     x_col = None
     for want in STEP_FIELDS:
@@ -141,12 +261,19 @@ def _to_points(path: str, table: pd.DataFrame, kind: str) -> FileData:
         x = np.arange(rows, dtype=np.int64)
     else:
         vals, present, bad = parsed[x_col]
+        bad = bad | (present & ~bad & ~(np.abs(vals) < 2.0 ** 63))  # no int64 step
         filled = pd.Series(np.where(present & ~bad, vals, np.nan)).ffill()
-        if filled.isna().any():
-            first = int(np.flatnonzero(filled.isna().to_numpy())[0])
-            notes.append(f"{int(filled.isna().sum())} row(s) before the first "
-                         f"{x_col!r} value skipped (first at line {first + 2})")
+        before = filled.isna().to_numpy() & ~bad
+        if before.any():
+            notes.append(f"{int(before.sum())} row(s) before the first {x_col!r} value "
+                         f"skipped (first at line {lines.line(int(np.flatnonzero(before)[0]))})")
         x = filled.to_numpy()
+        if bad.any():  # a row whose step cannot be read: its points have no place
+            first = int(np.flatnonzero(bad)[0])
+            errors.append(ParseError(
+                path, f"column {x_col!r}: {_shown(table[x_col].iloc[first])} is not a step "
+                      f"({int(bad.sum())} such row(s) skipped)", line=lines.line(first)))
+            x = np.where(bad, np.nan, x)
     wall = parsed[wall_col][0] if wall_col is not None else np.full(rows, np.nan)
     metric_cols = [c for c in columns if c not in (x_col, wall_col)]
     if kind == "tensorboard-csv":
@@ -161,10 +288,10 @@ def _to_points(path: str, table: pd.DataFrame, kind: str) -> FileData:
             continue
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            cell = table[col].iloc[first].strip()
-            errors.append(ParseError(path, f"column {col!r}: {cell[:40]!r} is not a number "
+            cell = _shown(table[col].iloc[first])
+            errors.append(ParseError(path, f"column {col!r}: {cell} is not a number "
                                            f"({int(bad.sum())} such cell(s) skipped)",
-                                     line=first + 2))
+                                     line=lines.line(first)))
         take = present & ~bad & x_ok
         name = os.path.splitext(storage.basename(path))[0] if kind == "tensorboard-csv" \
             else str(col).strip()
