@@ -44,3 +44,22 @@ class ParseError(Exception):
 
 def _rebuild(path, reason, offset, line):
     return ParseError(path, reason, offset=offset, line=line)
+
+
+def one_per_file(errors: list[ParseError]) -> list[ParseError]:
+    """One error per file: the first problem met, where it is, and where the
+    others are (a log printed to a terminal gets one line per bad file)."""
+    by_path: dict[str, list[ParseError]] = {}
+    for err in errors:
+        by_path.setdefault(err.path, []).append(err)
+    out = []
+    for path, errs in by_path.items():
+        first = errs[0]
+        if len(errs) > 1:
+            places = [("byte " + str(e.offset)) if e.offset is not None else
+                      ("line " + str(e.line)) if e.line is not None else "?" for e in errs[1:]]
+            more = ", ".join(places[:5]) + (", ..." if len(places) > 5 else "")
+            first = ParseError(path, f"{first.reason}; {len(errs) - 1} more problem(s) at "
+                                     f"{more}", offset=first.offset, line=first.line)
+        out.append(first)
+    return out

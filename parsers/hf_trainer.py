@@ -70,8 +70,10 @@ def read_trainer_state(paths: str | os.PathLike | list) -> FileData:
     path, state, errors = choose_newest(paths)
     metrics, steps, values = [], [], []
     missing = 0
+    not_objects = 0
     for entry in state["log_history"]:
         if not isinstance(entry, dict):
+            not_objects += 1
             continue
         step = entry.get("step")
         if not isinstance(step, (int, float)) or isinstance(step, bool) \
@@ -88,9 +90,12 @@ def read_trainer_state(paths: str | os.PathLike | list) -> FileData:
     if len(paths) > 1:
         notes.append(f"read the newest of {len(paths)} copies (global_step "
                      f"{state.get('global_step')})")
-    if missing:
-        errors.append(ParseError(path, f"{missing} log_history entr(y/ies) without a "
-                                       "numeric 'step' skipped"))
+    if missing or not_objects:
+        what = [f"{missing} without a numeric 'step'"] if missing else []
+        what += [f"{not_objects} not an object"] if not_objects else []
+        errors.append(ParseError(path, f"{missing + not_objects} log_history "
+                                       f"entr{'y' if missing + not_objects == 1 else 'ies'} "
+                                       f"skipped: {', '.join(what)}"))
     data = FileData.from_points(path, "hf_trainer", metrics, steps, values,
                                 notes=notes, errors=errors)
     return data

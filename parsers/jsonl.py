@@ -9,7 +9,10 @@ line (detectron2 ``metrics.json``, mmengine ``scalars.json``, hand-written logs)
 * The x axis is the first of step/global_step/_step/iteration/iter/epoch whose
   values are whole numbers; a line without it belongs to the last step seen.
   With none of them, the line number among object lines (from 0) is used.
-* A line that is not a JSON object is reported with its number and skipped.
+* A line that is not a JSON object is reported with its number and skipped;
+  lines that are not JSON at all (print output, progress bars between the
+  records) are skipped with one note; a line over 1 MB is reported and skipped
+  without being held in memory.  Of duplicate keys in a line, the last wins.
 """
 
 from __future__ import annotations
@@ -70,14 +73,22 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
     rows: list[tuple[int, dict]] = []
     errors: list[ParseError] = []
     notes: list[str] = []
+    chatter: list[tuple[int, bytes]] = []  # lines that are not JSON at all
     try:
         with storage.open_binary(path) as fh:
-            for lineno, raw in enumerate(fh, 1):
+            lineno = 0
+            while raw := fh.readline(_MAX_LINE + 1):
+                lineno += 1
+                if len(raw) > _MAX_LINE and not raw.endswith(b"\n"):
+                    _skip_rest_of_line(fh)
+                    errors.append(ParseError(path, "longer than 1 MB: not a metrics line; "
+                                                   "skipped", line=lineno))
+                    continue
                 if not raw.endswith(b"\n") and raw.strip() and _is_cut(raw):
                     notes.append(f"last line ({lineno}) incomplete: a run still being "
                                  "written? kept the lines before it")
                     break
-                _parse_line(path, lineno, raw, rows, errors)
+                _parse_line(path, lineno, raw, rows, errors, chatter)
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
     if not rows:
@@ -85,8 +96,17 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
             raise errors[0]
         raise ParseError(path, "no JSON object lines")
     data = _to_points(path, rows, errors)
+    if chatter:
+        first, text = chatter[0]
+        notes.append(f"{len(chatter)} line(s) that are not JSON skipped (print output?), "
+                     f"first at line {first}: {text.decode('utf-8', 'replace')[:50]!r}")
     data.notes[:0] = notes
     return data
+
+
+def _skip_rest_of_line(fh) -> None:
+    while (part := fh.readline(_MAX_LINE)) and not part.endswith(b"\n"):
+        pass
 
 
 def _is_cut(raw: bytes) -> bool:
@@ -98,17 +118,24 @@ def _is_cut(raw: bytes) -> bool:
     return False
 
 
-def _parse_line(path, lineno, raw, rows, errors) -> None:
+def _parse_line(path, lineno, raw, rows, errors, chatter) -> None:
     text = raw.strip()
     if not text:
         return
+    encoding = "utf-8-sig" if lineno == 1 else "utf-8"
     try:
-        obj = json.loads(text.decode("utf-8-sig") if lineno == 1 else text.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        errors.append(ParseError(path, f"not UTF-8 ({exc.reason}); line skipped", line=lineno))
-        return
+        try:
+            decoded = text.decode(encoding)
+        except UnicodeDecodeError as exc:  # in a string field, most likely: keep the numbers
+            errors.append(ParseError(path, f"bytes that are not UTF-8 ({exc.reason}) at "
+                                           f"column {exc.start + 1}; replaced", line=lineno))
+            decoded = text.decode(encoding, errors="replace")
+        obj = json.loads(decoded)
     except ValueError as exc:
-        errors.append(ParseError(path, f"not JSON ({exc}); line skipped", line=lineno))
+        if text.lstrip(b"\xef\xbb\xbf")[:1] in (b"{", b"["):  # a record, damaged
+            errors.append(ParseError(path, f"not JSON ({exc}); line skipped", line=lineno))
+        else:  # a progress bar or a print() between the records
+            chatter.append((lineno, text))
         return
     if not isinstance(obj, dict):
         errors.append(ParseError(path, f"a JSON {type(obj).__name__}, not an object; "

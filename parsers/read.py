@@ -8,7 +8,7 @@ from . import cache as cache_mod
 from . import storage
 from .csvlog import read_csv
 from .discover import RunSource
-from .errors import ParseError
+from .errors import ParseError, one_per_file
 from .frame import FileData, RunData, assemble_run
 from .hf_trainer import read_trainer_state
 from .jsonl import read_jsonl
@@ -64,7 +64,7 @@ def read_source(source: RunSource, cache_dir: str | None = None
                 raise
             errors.append(ParseError(paths[0], f"{type(exc).__name__}: {exc}"))
             continue
-        errors.extend(data.errors)
+        errors.extend(one_per_file(data.errors))
         files.append(data)
     if not files:
         return None, errors
