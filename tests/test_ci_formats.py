@@ -55,7 +55,7 @@ def test_github_at_most_ten_per_level():
 
 def test_markdown_escapes_cells():
     text = markdown.render({"runs": [], "errors": []}, [_finding(1)])
-    assert "`loss\\|x`" in text and "m1 line" in text
+    assert "<code>loss&#124;x</code>" in text and "m1 line" in text
 
 
 def test_sarif_required_fields_and_stable_fingerprints():

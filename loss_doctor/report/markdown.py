@@ -3,13 +3,26 @@ into ``$GITHUB_STEP_SUMMARY``)."""
 
 from __future__ import annotations
 
+import html
+
 from loss_doctor.findings import Finding
 
 ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 
 def cell(text) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text from logs (run and metric names, messages) as table-cell text: no
+    markup (HTML is escaped), no column breaks, one line."""
+    text = html.escape(str(text), quote=False).replace("\\", "\\\\")
+    for char in "|[]*`":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def code(text) -> str:
+    """A name shown as code: ``<code>`` rather than backticks, which a name
+    may hold itself."""
+    return f"<code>{html.escape(str(text), quote=False).replace('|', '&#124;')}</code>"
 
 
 def render(inventory: dict, findings: list[Finding], *, images: dict | None = None) -> str:
@@ -26,10 +39,10 @@ def render(inventory: dict, findings: list[Finding], *, images: dict | None = No
             steps = f"{f.step_start}" if f.step_start == f.step_end else \
                 f"{f.step_start}–{f.step_end}"
             lines.append(f"| {f.rank} | {ICON[f.severity]} {f.severity} | `{f.code}` | "
-                         f"{cell(f.run)} | `{cell(f.metric)}` | {steps} | {cell(f.message)} |")
+                         f"{cell(f.run)} | {code(f.metric)} | {steps} | {cell(f.message)} |")
     if inventory["errors"]:
         lines += ["", "### Files that could not be read", ""]
-        lines += [f"- `{cell(e['path'])}`: {cell(e['message'])}" for e in inventory["errors"]]
+        lines += [f"- {code(e['path'])}: {cell(e['message'])}" for e in inventory["errors"]]
     if images:
         lines += ["", "### Plots", ""]
         for run, paths in images.items():

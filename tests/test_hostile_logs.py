@@ -1,0 +1,84 @@
+"""A log directory is data, never code or markup.
+
+Run and metric names come from directory names and log contents that anyone
+may have written: reports escape them, and nothing in a log directory is ever
+imported, executed or unpickled."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+HOSTILE = "<img src=x onerror=alert(1)>"  # a directory name: no "/" in it
+METRIC = "<script>alert(2)</script>/loss"
+
+
+@pytest.fixture(scope="module")
+def hostile_logdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("logs")
+    run = root / HOSTILE
+    run.mkdir()
+    rng = np.random.default_rng(0)
+    loss = 2.0 * np.exp(-np.arange(300) / 80) + 0.3 + rng.normal(0, 0.01, 300)
+    loss[150] = 9.0  # a spike, so that every report names this run and metric
+    rows = "\n".join(f"{s},{v:.6f}" for s, v in enumerate(loss))
+    (run / "metrics.csv").write_text(f"step,{METRIC}\n{rows}\n")
+    marker = root / "EXECUTED"
+    payload = f"open({str(marker)!r}, 'w').write('pwned')\n"
+    for name in ("__init__.py", "conftest.py", "sitecustomize.py", "setup.py", "parsers.py",
+                 "loss_doctor.py"):
+        (run / name).write_text(payload)
+    (run / "evil.pth").write_text(f"import os; {payload}")
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, (payload,))
+    (run / "state.pkl").write_bytes(pickle.dumps(Boom()))
+    (run / "hparams.yaml").write_text(f"x: !!python/object/apply:exec [{payload.strip()!r}]\n")
+    return root
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-c", "from loss_doctor.cli import main; main()",
+                           *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_no_code_in_a_log_directory_runs(hostile_logdir, tmp_path):
+    for args in (["check", str(hostile_logdir), "--exit-zero", "--report",
+                  str(tmp_path / "r")], ["ls", str(hostile_logdir)]):
+        result = _cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    assert not (hostile_logdir / "EXECUTED").exists()
+
+
+def test_reports_escape_hostile_names(hostile_logdir, tmp_path):
+    out = tmp_path / "report"
+    result = _cli("check", str(hostile_logdir), "--report", str(out), "--exit-zero",
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (out / "index.html").read_text()
+    assert HOSTILE not in page and "<script>alert" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    markdown = _cli("check", str(hostile_logdir), "--format", "markdown", "--exit-zero",
+                    cwd=tmp_path).stdout
+    assert "LD201" in markdown and "<img" not in markdown and "<script>" not in markdown
+    junit = _cli("check", str(hostile_logdir), "--format", "junit", "--exit-zero",
+                 cwd=tmp_path).stdout
+    names = [e.get("name", "") + e.get("classname", "") for e in ET.fromstring(junit).iter()]
+    assert any(HOSTILE in n for n in names)  # the XML parses, and holds the name as text
+    sarif = json.loads(_cli("check", str(hostile_logdir), "--format", "sarif", "--exit-zero",
+                            cwd=tmp_path).stdout)
+    assert sarif["runs"][0]["results"]
+    github = _cli("check", str(hostile_logdir), "--format", "github", "--exit-zero",
+                  cwd=tmp_path).stdout
+    annotations = [line for line in github.splitlines() if line.startswith("::")]
+    assert annotations and all("\r" not in a for a in annotations)
