@@ -156,7 +156,7 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     except ExecutorError as exc:
         raise Failure(str(exc)) from None
     inv["root"] = ", ".join(paths)
-    nothing_read(inv["runs"], inv["errors"])
+    nothing_read(inv["runs"], inv["errors"], paths)
     for err in inv["errors"]:
         click.echo(f"loss-doctor: {format_error(err)}", err=True)
     if write_baseline:

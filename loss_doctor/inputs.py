@@ -60,16 +60,21 @@ def read_paths(paths: tuple[str, ...], quiet: bool = False, cache: bool = True):
     """Read every PATH into one frame; exit 2 if nothing at all could be read."""
     df = parsers.read_sources(sources_for(paths), root=", ".join(paths),
                               progress=progress_bar(quiet), cache=cache)
-    nothing_read(df.attrs["runs"], df.attrs["errors"])
+    nothing_read(df.attrs["runs"], df.attrs["errors"], paths)
     return df
 
 
-def nothing_read(runs, errors) -> None:
-    """Exit 2, listing the errors, when no run at all could be read."""
+def nothing_read(runs, errors, paths=()) -> None:
+    """Exit 2, listing the errors, when no run at all could be read, or none
+    was found (a wrong path is better told than passed as clean)."""
     if not runs and errors:
         for err in errors:
             click.echo(f"loss-doctor: {format_error(err)}", err=True)
         raise Failure("no file could be read")
+    if not runs:
+        raise Failure(f"no training logs found in {', '.join(paths) or 'the paths given'} "
+                      "(looked for TensorBoard event files, CSV, JSON lines and "
+                      "trainer_state.json)")
 
 
 def progress_bar(quiet: bool):

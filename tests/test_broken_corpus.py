@@ -288,3 +288,12 @@ def test_nothing_in_the_log_directory_is_written_or_touched(tmp_path, monkeypatc
         assert result.exit_code == 0, result.output
     parsers.read_logdir(CORPUS, cache=True)
     assert {str(r): _snapshot(r) for r in roots} == before
+
+
+def test_a_directory_without_logs_is_exit_2_not_a_clean_pass(tmp_path):
+    (tmp_path / "looks").mkdir()
+    shutil.copytree(CORPUS / "looks_like_logs", tmp_path / "looks", dirs_exist_ok=True)
+    for command in ("check", "ls"):
+        result = CliRunner().invoke(cli, [command, str(tmp_path)])
+        assert result.exit_code == 2
+        assert f"no training logs found in {tmp_path}" in result.stderr
