@@ -103,9 +103,9 @@ def read_csv(path: str | os.PathLike) -> FileData:
     if cut and len(table):
         table = table.iloc[:-1]
     rows = _Rows(path, [line for line, _ in long_rows])
-    table, notes = _drop_non_rows(table, rows)
-    data = _to_points(path, table, kind_of(path, list(table.columns)), rows,
-                      decimal_comma=sep == ";")
+    parsed = {c: _numbers(table[c], decimal_comma=sep == ";") for c in table.columns}
+    table, parsed, notes = _drop_non_rows(table, parsed, rows)
+    data = _to_points(path, table, parsed, kind_of(path, list(table.columns)), rows)
     data.notes[:0] = notes
     if long_rows:
         line, cells = long_rows[0]
@@ -150,36 +150,41 @@ class _Rows:
         return self._lines[row] if row < len(self._lines) else row + 2
 
 
-def _drop_non_rows(table: pd.DataFrame, rows: _Rows) -> tuple[pd.DataFrame, list[str]]:
+def _drop_non_rows(table: pd.DataFrame, parsed: dict, rows: _Rows):
     """Leave out the header written again (a resumed writer appends its header)
     and lines with no number in any cell (print output that landed in the
-    file); a note says where."""
+    file); a note says where.  Returns the table, its parsed columns and notes."""
     if not len(table):
-        return table, []
-    cells = table.apply(lambda c: c.str.strip())
+        return table, parsed, []
     header = [str(c).strip() for c in table.columns]
-    repeated = (cells == header).all(axis=1).to_numpy()
-    blank = cells.isin(MISSING) | (cells == "")
+    first = table[table.columns[0]].str.strip() == header[0]
+    repeated = np.zeros(len(table), dtype=bool)
+    if first.any():  # only rows starting with the first column's name are candidates
+        candidates = table[first.to_numpy()]
+        same = (candidates.apply(lambda c: c.str.strip()) == header).all(axis=1)
+        repeated[np.flatnonzero(first.to_numpy())[same.to_numpy()]] = True
     numeric = np.zeros(len(table), dtype=bool)
-    for col in table.columns:
-        numeric |= ~np.isnan(_to_float(cells[col])) | cells[col].str.lower().isin(
-            NAN_SPELLINGS).to_numpy()
-    junk = ~numeric & ~blank.all(axis=1).to_numpy() & ~repeated
+    blank = np.ones(len(table), dtype=bool)
+    for _, present, bad in parsed.values():
+        numeric |= present & ~bad
+        blank &= ~present
+    junk = ~numeric & ~blank & ~repeated
     notes = []
     if repeated.any():
-        first = rows.line(int(np.flatnonzero(repeated)[0]))
-        notes.append(f"header repeated {int(repeated.sum())} time(s), first at line {first} "
+        at = rows.line(int(np.flatnonzero(repeated)[0]))
+        notes.append(f"header repeated {int(repeated.sum())} time(s), first at line {at} "
                      "(a resumed writer?); skipped")
     if junk.any():
-        first = int(np.flatnonzero(junk)[0])
-        text = sep_join(table.iloc[first])
+        at = int(np.flatnonzero(junk)[0])
+        text = sep_join(table.iloc[at])
         notes.append(f"{int(junk.sum())} line(s) with no number in any cell skipped (print "
-                     f"output?), first at line {rows.line(first)}: {text[:50]!r}")
+                     f"output?), first at line {rows.line(at)}: {text[:50]!r}")
     drop = repeated | junk
     if drop.any():
         rows.drop(np.flatnonzero(drop))
         table = table[~drop].reset_index(drop=True)
-    return table, notes
+        parsed = {c: tuple(a[~drop] for a in v) for c, v in parsed.items()}
+    return table, parsed, notes
 
 
 def sep_join(row: pd.Series) -> str:
@@ -221,13 +226,20 @@ def _to_float(text: pd.Series, decimal_comma: bool = False) -> np.ndarray:
 
 def _numbers(column: pd.Series, decimal_comma: bool = False
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values, present, bad) for one column of strings."""
-    text = column.str.strip()
-    lower = text.str.lower()
-    present = ~lower.isin(MISSING).to_numpy()
-    values = _to_float(text, decimal_comma)
-    nan_word = (lower.isin(NAN_SPELLINGS) | lower.isin(_C_SPELLINGS)).to_numpy()
-    bad = present & np.isnan(values) & ~nan_word
+    """(values, present, bad) for one column of strings.  Plain numbers are
+    parsed in one pass; only the cells that are not go through the string
+    work (missing words, nan spellings, spaces, decimal commas)."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    present = np.ones(len(column), dtype=bool)
+    bad = np.zeros(len(column), dtype=bool)
+    odd = np.flatnonzero(np.isnan(values))
+    if odd.size:
+        text = column.iloc[odd].str.strip()
+        lower = text.str.lower()
+        values[odd] = _to_float(text, decimal_comma)
+        present[odd] = ~lower.isin(MISSING).to_numpy()
+        nan_word = (lower.isin(NAN_SPELLINGS) | lower.isin(_C_SPELLINGS)).to_numpy()
+        bad[odd] = present[odd] & np.isnan(values[odd]) & ~nan_word
     return values, present, bad
 
 
@@ -239,12 +251,11 @@ def _shown(cell: str) -> str:
     return repr(cell[:40])
 
 
-def _to_points(path: str, table: pd.DataFrame, kind: str, lines: _Rows,
-               decimal_comma: bool = False) -> FileData:
+def _to_points(path: str, table: pd.DataFrame, parsed: dict, kind: str,
+               lines: _Rows) -> FileData:
     errors: list[ParseError] = []
     notes: list[str] = []
     columns = list(table.columns)
-    parsed = {c: _numbers(table[c], decimal_comma) for c in columns}
     wall_col = find_field(columns, WALL_FIELDS)
     x_col = None
     for want in STEP_FIELDS:
