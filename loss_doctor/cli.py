@@ -149,10 +149,16 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     groups = ("losses", "lr", "grad_norm") + (("metrics",) if plot_metrics else ())
     job = Job(config, cache=None if no_cache else parsers.cache_dir_of(True),
               plots=groups if report_dir else (), known=known)
+    plot_files = None
+    if report_dir:
+        from loss_doctor.report.html import PlotFiles
+
+        plot_files = PlotFiles(report_dir)
     try:  # each run read, diagnosed (and plotted) in a worker; its points stay there
-        inv, findings, images = check_sources(
+        inv, findings, _ = check_sources(
             sources_for(paths), job, jobs=jobs, progress=progress_bar(quiet),
-            executor="dask" if scheduler else executor or "local", scheduler=scheduler)
+            executor="dask" if scheduler else executor or "local", scheduler=scheduler,
+            on_plots=plot_files)
     except ExecutorError as exc:
         raise Failure(str(exc)) from None
     inv["root"] = ", ".join(paths)
@@ -170,7 +176,7 @@ def check_command(ctx, paths, fmt, output, select, ignore, fail_on, exit_zero, s
     if report_dir:
         from loss_doctor.report.html import write_report
 
-        written = write_report(report_dir, images, inv, findings)
+        written = write_report(report_dir, plot_files, inv, findings)
         if not quiet:
             click.echo(f"loss-doctor: report in {written['html']}", err=True)
     if fmt == "json":

@@ -69,11 +69,12 @@ def check_source(source: parsers.RunSource, job: Job):
 
 
 def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=None,
-                  executor: str = "local", scheduler: str | None = None
+                  executor: str = "local", scheduler: str | None = None, on_plots=None
                   ) -> tuple[dict, list[Finding], dict[str, dict[str, bytes]]]:
     """The inventory document, the ranked findings of all ``sources`` and the
-    plots of each run (if ``job.plots``).  Runs are listed in the order of
-    ``sources`` whatever order they finish in."""
+    plots of each run (if ``job.plots``; given to ``on_plots(run, pngs)`` as
+    they arrive instead, if that is set, so that they need not be held).  Runs
+    are listed in the order of ``sources`` whatever order they finish in."""
     jobs = min(jobs or os.cpu_count() or 1, max(len(sources), 1))
     if executor == "dask":
         results = _dask(sources, job, jobs, scheduler)
@@ -83,12 +84,17 @@ def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=
         results = _pool(sources, job, jobs)
     if progress:
         results = progress(results, len(sources), "checking")
-    runs, findings, errors, images = [], [], [], {}
-    for _, (entry, found, errs, pngs) in sorted(results, key=lambda item: item[0]):
+    done, images = [], {}
+    for index, (entry, found, errs, pngs) in results:
+        if pngs and on_plots is not None:
+            on_plots(entry["run"], pngs)
+        elif pngs:
+            images[entry["run"]] = pngs
+        done.append((index, entry, found, errs))
+    runs, findings, errors = [], [], []
+    for _, entry, found, errs in sorted(done, key=lambda item: item[0]):
         if entry is not None:
             runs.append(entry)
-            if pngs:
-                images[entry["run"]] = pngs
         findings += found
         errors += errs
     return {"version": 1, "root": "", "runs": runs, "errors": errors}, rank(findings), images

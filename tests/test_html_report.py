@@ -81,3 +81,29 @@ def test_report_renders_in_headless_chromium(tmp_path):
                    capture_output=True, timeout=120, check=False)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 100_000  # a rendered page
+
+
+def test_large_sweeps_embed_only_the_plots_of_runs_with_problems(tmp_path):
+    """Over EMBED_ALL runs, the plots of clean runs are files linked from the
+    page, written as they arrive, so that neither memory nor the page grows
+    with every healthy run of a sweep."""
+    from loss_doctor.report.html import EMBED_ALL
+
+    logs = tmp_path / "sweep"
+    for i in range(EMBED_ALL + 5):
+        run = ds.spike_at(seed=i) if i == 3 else ds.healthy(seed=i)
+        steps, loss = run.series["train/loss"]
+        folder = logs / f"lr_{i:02d}"
+        folder.mkdir(parents=True)
+        rows = "\n".join(f"{s},{v!r}" for s, v in zip(steps.tolist(), loss.tolist()))
+        (folder / "metrics.csv").write_text(f"step,train/loss\n{rows}\n")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(cli, ["check", str(logs), "--report", str(out), "--isolated",
+                                      "-j", "2", "--exit-zero"])
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 1  # lr_03's loss plot
+    linked = re.findall(r"src='(plots/[^']+\.png)'", page)
+    assert len(linked) == EMBED_ALL + 4 and "plots/lr_03__losses.png" not in linked
+    assert all((out / name).is_file() for name in linked)
+    assert "keep <code>plots/</code> beside this file" in page

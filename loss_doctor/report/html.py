@@ -74,29 +74,49 @@ def _finding_html(f: Finding) -> str:
             f'<pre>{_e(evidence)}</pre></details></div>')
 
 
-def write_report(out_dir: str, images: dict[str, dict[str, bytes]], inventory: dict,
-                 findings: list[Finding]) -> dict[str, str]:
-    """Write index.html, report.md and plots/*.png; returns their paths.
-    ``images``: per run, {plot group: PNG} (:func:`report.plots.plot_run`)."""
-    plots_dir = os.path.join(out_dir, "plots")
-    os.makedirs(plots_dir, exist_ok=True)
-    files: dict[str, list[str]] = {}
-    for run, pngs in images.items():
+EMBED_ALL = 50  # up to this many runs, every plot is embedded in index.html
+
+
+class PlotFiles:
+    """Writes each run's PNGs into ``out_dir/plots`` as they arrive, keeping
+    only their names: a report on thousands of runs holds no images in memory."""
+
+    def __init__(self, out_dir: str):
+        self.out_dir = out_dir
+        self.plots_dir = os.path.join(out_dir, "plots")
+        os.makedirs(self.plots_dir, exist_ok=True)
+        self.files: dict[str, dict[str, str]] = {}  # run -> group -> path in out_dir
+
+    def __call__(self, run: str, pngs: dict[str, bytes]) -> None:
         for group, png in pngs.items():
-            name = f"{slug(run)}__{group}.png"
-            with open(os.path.join(plots_dir, name), "wb") as fh:
+            name = f"plots/{slug(run)}__{group}.png"
+            with open(os.path.join(self.out_dir, name), "wb") as fh:
                 fh.write(png)
-            files.setdefault(run, []).append(f"plots/{name}")
+            self.files.setdefault(run, {})[group] = name
+
+
+def write_report(out_dir: str, images, inventory: dict, findings: list[Finding]
+                 ) -> dict[str, str]:
+    """Write index.html, report.md and plots/*.png; returns their paths.
+    ``images``: a :class:`PlotFiles` that has the plots already, or per run
+    {plot group: PNG} (:func:`report.plots.plot_run`).  The plots of runs with
+    a warning or error are embedded in index.html (all of them, up to
+    ``EMBED_ALL`` runs); the others are linked to ``plots/``."""
+    plots = images if isinstance(images, PlotFiles) else PlotFiles(out_dir)
+    if not isinstance(images, PlotFiles):
+        for run, pngs in images.items():
+            plots(run, pngs)
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
-        fh.write(render(inventory, findings, images))
+        fh.write(render(inventory, findings, plots))
     md = os.path.join(out_dir, "report.md")
     with open(md, "w", encoding="utf-8") as fh:
-        fh.write(markdown.render(inventory, findings, images=files))
-    return {"html": index, "markdown": md, "plots": plots_dir}
+        fh.write(markdown.render(inventory, findings, images={
+            run: list(groups.values()) for run, groups in plots.files.items()}))
+    return {"html": index, "markdown": md, "plots": plots.plots_dir}
 
 
-def render(inventory: dict, findings: list[Finding], images: dict) -> str:
+def render(inventory: dict, findings: list[Finding], plots: PlotFiles) -> str:
     runs = inventory["runs"]
     worst: dict[str, Finding] = {}
     for f in findings:
@@ -132,6 +152,9 @@ def render(inventory: dict, findings: list[Finding], images: dict) -> str:
                 for e in inventory["errors"]]
         out.append("</ul>")
     out.append("<h2>Runs in detail</h2>")
+    if len(runs) > EMBED_ALL:
+        out.append("<p class=meta>The plots of runs without warnings are linked, not "
+                   "embedded: keep <code>plots/</code> beside this file.</p>")
     for r in order:
         run = r["run"]
         out.append(f"<section class=run id='run-{_e(slug(run))}'><h3>{_e(run)} "
@@ -140,9 +163,14 @@ def render(inventory: dict, findings: list[Finding], images: dict) -> str:
                    f"x axis: {_e(r.get('x_axis', 'step'))} · {_e(r['path'])}</div>")
         for f in [f for f in findings if f.run == run and f.severity == "info"]:
             out.append(f"<div class=meta><b>{_e(f.code)}</b> {_e(f.message)}</div>")
-        for group, png in images.get(run, {}).items():
-            data = base64.b64encode(png).decode()
-            out.append(f"<img alt='{_e(run)} {group}' src='data:image/png;base64,{data}'>")
+        embed = len(runs) <= EMBED_ALL or run in worst
+        for group, name in plots.files.get(run, {}).items():
+            if embed:
+                with open(os.path.join(plots.out_dir, name), "rb") as fh:
+                    src = "data:image/png;base64," + base64.b64encode(fh.read()).decode()
+            else:
+                src = _e(name)
+            out.append(f"<img alt='{_e(run)} {group}' loading=lazy src='{src}'>")
         out.append("</section>")
     out.append("</main></body></html>")
     return "\n".join(out)
