@@ -101,7 +101,7 @@ def child(kind: str, path: str) -> None:
 
         df = SummaryReader(path, extra_columns={"dir_name"}).scalars
         extra = {"points": int(len(df)), "runs": int(df["dir_name"].nunique())}
-    elif kind == "cli_dask":
+    elif kind == "dask_cli":
         os.environ["LOSS_DOCTOR_CACHE_DIR"] = os.path.join(HERE, "data", "cache")
         cli.main(["check", path, "--format", "json", "-o", os.devnull, "--executor", "dask",
                   "--exit-zero", "--quiet", "--no-cache"], standalone_mode=False)
@@ -148,7 +148,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     kinds = ["cli_1_cold", f"cli_{cores}_cold", f"cli_{cores}_warm"]
     if args.dask:
-        kinds.append("cli_dask")
+        kinds.append("dask_cli")
     if args.tbparse:
         kinds.append("tbparse")
     for kind in kinds:
@@ -171,7 +171,7 @@ def main() -> None:
     for kind, r in results.items():
         label = {"read": "read_logdir (one frame)", "check": "read + diagnose, one frame",
                  "tbparse": "tbparse `SummaryReader(dir).scalars` (load only, once)",
-                 "cli_dask": "`loss-doctor check --executor dask` (local cluster, "
+                 "dask_cli": "`loss-doctor check --executor dask` (local cluster, "
                              "--no-cache)"}.get(kind)
         label = label or (f"`loss-doctor check --jobs {kind.split('_')[1]}` "
                           f"({'cache filled' if kind.endswith('warm') else '--no-cache'})")
