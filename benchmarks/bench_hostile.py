@@ -14,7 +14,7 @@ Then, each in a fresh subprocess with the open-file limit lowered to 256:
 ``parsers.read_file`` on the big file and ``loss-doctor check`` on both
 (``--jobs`` = cores), reporting time, peak RSS (largest process) and points.
 EventAccumulator (scalars only, images kept to 1) reads the big file in the
-same run for comparison.
+same run for comparison, stopped after ``PEER_LIMIT`` seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PEER_LIMIT = 600  # seconds the peer may take on the big file
 DATA = os.path.join(HERE, "data")
 
 
@@ -121,9 +122,13 @@ def child(kind: str, path: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak, **extra}))
 
 
-def _run(kind: str, path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, "--path", path],
-                         check=True, capture_output=True, text=True).stdout
+def _run(kind: str, path: str, limit: float | None = None) -> dict | None:
+    """The child's figures, or None if it did not finish within ``limit`` seconds."""
+    try:
+        out = subprocess.run([sys.executable, __file__, "--child", kind, "--path", path],
+                             check=True, capture_output=True, text=True, timeout=limit).stdout
+    except subprocess.TimeoutExpired:
+        return None
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -152,7 +157,10 @@ def main() -> None:
     rows.append((f"{args.files:,} files, {args.files // 10:,} runs", "`loss-doctor check`",
                  "check", many))
     for label, what, kind, path in rows:
-        r = _run(kind, path)
+        r = _run(kind, path, limit=PEER_LIMIT if kind == "ea" else None)
+        if r is None:
+            print(f"| {label} | {what} | > {PEER_LIMIT} (stopped) | | |", flush=True)
+            continue
         print(f"| {label} | {what} | {r['seconds']:.2f} | {r['peak_mb']:.0f} | "
               f"{r.get('points', '')} |", flush=True)
 

@@ -89,7 +89,12 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     value = concat([f.value for f in files], np.float64)
     wall = concat([f.wall_time for f in files], np.float64)
     order, replaced, repeated = _sort_and_dedup(metric, step, value, len(names))
-    metric, step, value, wall = metric[order], step[order], value[order], wall[order]
+    if not (len(order) == len(step) and np.all(order[1:] > order[:-1])):  # not identity
+        metric = metric[order]  # one column at a time: the unsorted one is freed
+        step = step[order]
+        value = value[order]
+        wall = wall[order]
+    del order
     formats = sorted({f.format for f in files})
     info = {
         "path": path,
@@ -105,8 +110,13 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
 
 
 def concat(arrays, dtype):
-    """Concatenate, with an empty array of ``dtype`` for no parts."""
-    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+    """Concatenate, with an empty array of ``dtype`` for no parts (one part is
+    not copied)."""
+    if not arrays:
+        return np.empty(0, dtype)
+    if len(arrays) == 1:
+        return np.asarray(arrays[0]).astype(dtype, copy=False)
+    return np.concatenate(arrays).astype(dtype, copy=False)
 
 
 def _sort_and_dedup(metric, step, value, n_metrics):

@@ -261,9 +261,17 @@ def _finish(points: _Points, path: str, errors, notes) -> FileData:
     names = list(points.tags)
     if points.order:
         order = np.concatenate(points.order)
-        arrays = [np.concatenate(c) for c in (points.tag, points.step, points.value, points.wall)]
-        sort = np.argsort(order, kind="stable")
-        tag, step, value, wall = (a[sort] for a in arrays)
+        points.order.clear()
+        sort = None if np.all(order[1:] > order[:-1]) else np.argsort(order, kind="stable")
+        del order
+
+        def column(parts: list) -> np.ndarray:  # one column at a time, parts freed
+            whole = np.concatenate(parts)
+            parts.clear()
+            return whole if sort is None else whole[sort]
+
+        tag, step, value, wall = (column(c) for c in (points.tag, points.step, points.value,
+                                                       points.wall))
     else:
         tag = np.empty(0, np.int32)
         step, value, wall = np.empty(0, np.int64), np.empty(0), np.empty(0)
