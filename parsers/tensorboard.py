@@ -59,7 +59,8 @@ class _Points:
         self.wall.append(wall)
 
 
-CHUNK = 8 << 20  # bytes read at a time: memory stays bounded on multi-GB files
+CHUNK = 4 << 20  # bytes read at a time: memory stays bounded on multi-GB files;
+# and 4 MB stays in cache: of 2, 4 and 8 MB, 4 MB read the 10M-point file fastest
 
 
 def read_event_file(path: str | os.PathLike) -> FileData:
