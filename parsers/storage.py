@@ -82,13 +82,17 @@ def open_binary(path: str):
         return open(path, "rb")
     fs, inner = _fs(path)
     try:
-        return fs.open(inner, "rb")
-    except FileNotFoundError:
-        raise
+        raw = fs.open(inner, "rb")
     except OSError:
         raise
     except Exception as exc:  # a filesystem's own errors (denied, throttled ...)
         raise OSError(f"{type(exc).__name__}: {exc}") from None
+    # the standard buffered reader over it: readline(limit) and friends behave
+    # as on a local file whatever the filesystem's own file object offers
+    # (s3fs' and gcsfs' readline takes no limit)
+    reader = io.BufferedReader(raw, buffer_size=1 << 20)
+    reader.size = getattr(raw, "size", None)
+    return reader
 
 
 def open_text(path: str, *, encoding: str = "utf-8", errors: str = "strict"):

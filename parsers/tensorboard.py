@@ -83,7 +83,7 @@ def _size(fh) -> int | None:
     try:
         return os.fstat(fh.fileno()).st_size
     except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
-        return getattr(fh, "size", None)  # fsspec's file objects know theirs
+        return getattr(fh, "size", None)  # storage.open_binary sets it for URLs
 
 
 def decode_events(buf: bytes, path: str) -> FileData:
