@@ -23,6 +23,7 @@ cells holding them are reported as not numbers.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import warnings
@@ -85,12 +86,14 @@ def is_keras_log(path: str) -> bool:
 def read_csv(path: str | os.PathLike) -> FileData:
     path = os.fspath(path)
     try:
-        sep = _separator(_first_line(path))
+        with storage.open_binary(path) as fh:  # one snapshot: a writer may be appending
+            raw = fh.read()
+        text = raw.decode("utf-8-sig", errors="replace")
+        sep = _separator(text.split("\n", 1)[0].rstrip("\r"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
-            with storage.open_text(path, encoding="utf-8-sig", errors="replace") as fh:
-                table = pd.read_csv(fh, dtype=str, keep_default_na=False, sep=sep,
-                                    skipinitialspace=True, on_bad_lines="warn")
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                                skipinitialspace=True, on_bad_lines="warn")
     except pd.errors.EmptyDataError:
         raise ParseError(path, "empty file: no header") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -99,8 +102,10 @@ def read_csv(path: str | os.PathLike) -> FileData:
         raise ParseError(path, exc.strerror or str(exc)) from None
     long_rows = [(int(m[1]), int(m[3])) for w in caught
                  for m in _BAD_LINE.finditer(str(w.message))]
-    cut = _cut_last_row(path, sep, len(table.columns))
-    if cut and len(table):
+    # a last row without its line end is a write in progress (buffered writers
+    # flush mid-row, even mid-number: "0.0123" read as "0.0"): left out
+    cut = b"\n" in raw and not raw.endswith((b"\n", b"\r")) and len(table) > 0
+    if cut:
         table = table.iloc[:-1]
     rows = _Rows(path, [line for line, _ in long_rows])
     parsed = {c: _numbers(table[c], decimal_comma=sep == ";") for c in table.columns}
@@ -114,8 +119,8 @@ def read_csv(path: str | os.PathLike) -> FileData:
             path, f"{cells} cells where the header has {len(table.columns)}; row "
                   f"skipped{more}", line=line))
     if cut:
-        data.notes.insert(0, "last row incomplete (no newline, too few cells): a run "
-                             "still being written? kept the rows before it")
+        data.notes.insert(0, "last row incomplete (no line end): a run still being "
+                             "written? kept the rows before it")
     if not len(table) and not cut:
         data.notes.append("header only: no rows yet")
     return data
@@ -189,19 +194,6 @@ def _drop_non_rows(table: pd.DataFrame, parsed: dict, rows: _Rows):
 
 def sep_join(row: pd.Series) -> str:
     return ",".join(v for v in row.astype(str).tolist() if v)
-
-
-def _cut_last_row(path: str, sep: str, columns: int) -> bool:
-    """Does the file end in a row cut short by a writer still at work?"""
-    with storage.open_binary(path) as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - 65536))
-        tail = fh.read()
-    if not tail or tail.endswith(b"\n"):
-        return False
-    last = tail.rsplit(b"\n", 1)[-1]
-    return b"\n" in tail and last.count(sep.encode()) < columns - 1
 
 
 # Cells that mean "not logged" (pandas' own missing-value words among them)

@@ -88,6 +88,8 @@ EXPECTED = {
                                     7: -INF, 8: INF, 9: INF, 10: INF, 11: NAN, 12: NAN,
                                     13: 0.5}}, None, None),
     "csv_header_only": ({}, None, "header only: no rows yet"),
+    "csv_cut_mid_number": ({"loss": {0: 1.0, 1: 0.9}}, None,
+                           "last row incomplete (no line end)"),
     "jsonl_broken_line": ({"loss": {0: 1.0, 2: 0.8}}, ("not JSON (", 2), None),
     "jsonl_print_interleaved": ({"loss": {0: 1.0, 1: 0.9, 2: 0.8}}, None,
                                 "3 line(s) that are not JSON skipped (print output?), first "

@@ -120,6 +120,8 @@ CSV = {
                           "7,-Infinity\n8,+inf\n9,INF\n10,1.#INF\n11,-1.#IND\n12,1.#QNAN\n"
                           "13,0.5\n"),
     "csv_header_only": "step,loss\n",
+    # a buffered writer flushed mid-row, mid-number ("0.0123" so far "0.0")
+    "csv_cut_mid_number": "step,loss\n0,1.0\n1,0.9\n2,0.0",
 }
 
 JSONL = {
