@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from . import storage
+from .cells import numbers, shown
 from .errors import ParseError
 from .frame import FileData, concat
-from .naming import NAN_SPELLINGS, STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
+from .naming import STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
 
 TB_EXPORT = ["wall time", "step", "value"]
 
@@ -108,7 +109,7 @@ def read_csv(path: str | os.PathLike) -> FileData:
     if cut:
         table = table.iloc[:-1]
     rows = _Rows(path, [line for line, _ in long_rows])
-    parsed = {c: _numbers(table[c], decimal_comma=sep == ";") for c in table.columns}
+    parsed = {c: numbers(table[c], decimal_comma=sep == ";") for c in table.columns}
     table, parsed, notes = _drop_non_rows(table, parsed, rows)
     data = _to_points(path, table, parsed, kind_of(path, list(table.columns)), rows)
     data.notes[:0] = notes
@@ -196,53 +197,6 @@ def sep_join(row: pd.Series) -> str:
     return ",".join(v for v in row.astype(str).tolist() if v)
 
 
-# Cells that mean "not logged" (pandas' own missing-value words among them)
-MISSING = frozenset({"", "na", "n/a", "#n/a", "none", "null", "nil", "-", "--", "?"})
-# C runtimes' spellings of inf and nan (MSVC prints 1.#INF, -1.#IND, 1.#QNAN)
-_C_SPELLINGS = {"1.#inf": np.inf, "+1.#inf": np.inf, "-1.#inf": -np.inf, "1.#ind": np.nan,
-                "-1.#ind": np.nan, "1.#qnan": np.nan, "-1.#qnan": np.nan, "1.#snan": np.nan,
-                "nan(ind)": np.nan, "-nan(ind)": np.nan}
-
-
-def _to_float(text: pd.Series, decimal_comma: bool = False) -> np.ndarray:
-    """Numbers of stripped cells, NaN where a cell is not one."""
-    if decimal_comma:
-        text = text.str.replace(",", ".", regex=False)
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    lower = text.str.lower()
-    odd = lower.isin(_C_SPELLINGS).to_numpy()
-    if odd.any():
-        values[odd] = lower[odd].map(_C_SPELLINGS).to_numpy(dtype=np.float64)
-    return values
-
-
-def _numbers(column: pd.Series, decimal_comma: bool = False
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values, present, bad) for one column of strings.  Plain numbers are
-    parsed in one pass; only the cells that are not go through the string
-    work (missing words, nan spellings, spaces, decimal commas)."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    present = np.ones(len(column), dtype=bool)
-    bad = np.zeros(len(column), dtype=bool)
-    odd = np.flatnonzero(np.isnan(values))
-    if odd.size:
-        text = column.iloc[odd].str.strip()
-        lower = text.str.lower()
-        values[odd] = _to_float(text, decimal_comma)
-        present[odd] = ~lower.isin(MISSING).to_numpy()
-        nan_word = (lower.isin(NAN_SPELLINGS) | lower.isin(_C_SPELLINGS)).to_numpy()
-        bad[odd] = present[odd] & np.isnan(values[odd]) & ~nan_word
-    return values, present, bad
-
-
-def _shown(cell: str) -> str:
-    """A bad cell as a message shows it."""
-    cell = cell.strip()
-    if "\ufffd" in cell:
-        return f"{cell[:40]!r} (bytes that are not UTF-8)"
-    return repr(cell[:40])
-
-
 def _to_points(path: str, table: pd.DataFrame, parsed: dict, kind: str,
                lines: _Rows) -> FileData:
     errors: list[ParseError] = []
@@ -274,7 +228,7 @@ def _to_points(path: str, table: pd.DataFrame, parsed: dict, kind: str,
         if bad.any():  # a row whose step cannot be read: its points have no place
             first = int(np.flatnonzero(bad)[0])
             errors.append(ParseError(
-                path, f"column {x_col!r}: {_shown(table[x_col].iloc[first])} is not a step "
+                path, f"column {x_col!r}: {shown(table[x_col].iloc[first])} is not a step "
                       f"({int(bad.sum())} such row(s) skipped)", line=lines.line(first)))
             x = np.where(bad, np.nan, x)
     wall = parsed[wall_col][0] if wall_col is not None else np.full(rows, np.nan)
@@ -291,7 +245,7 @@ def _to_points(path: str, table: pd.DataFrame, parsed: dict, kind: str,
             continue
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            cell = _shown(table[col].iloc[first])
+            cell = shown(table[col].iloc[first])
             errors.append(ParseError(path, f"column {col!r}: {cell} is not a number "
                                            f"({int(bad.sum())} such cell(s) skipped)",
                                      line=lines.line(first)))
