@@ -107,9 +107,13 @@ def _pool(sources, job, jobs):
                                       chunksize=chunk))
 
 
+def _check_batch(batch: list, job: Job) -> list:
+    return [(i, check_source(source, job)) for i, source in batch]
+
+
 def _dask(sources, job, jobs, scheduler):
-    """(index, result) as runs finish on the cluster; each result is released
-    on the cluster once it is here."""
+    """(index, result) as batches of runs finish on the cluster; each batch's
+    results are released on the cluster once they are here."""
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -122,10 +126,15 @@ def _dask(sources, job, jobs, scheduler):
     except (OSError, TimeoutError, ValueError) as exc:
         raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     try:
-        futures = client.map(check_source, sources, job=job, pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
+        # a few runs per task: a task costs the scheduler about a millisecond,
+        # a small run not much more; eight tasks per worker keep them all busy
+        workers = len(client.scheduler_info().get("workers", {})) or jobs
+        size = max(1, len(sources) // (workers * 8))
+        indexed = list(enumerate(sources))
+        batches = [indexed[lo:lo + size] for lo in range(0, len(indexed), size)]
+        futures = client.map(_check_batch, batches, job=job, pure=False)
         for future in as_completed(futures):
-            yield index[future.key], future.result()
+            yield from future.result()
             future.release()
     finally:
         client.close()
