@@ -108,7 +108,7 @@ def read_csv(path: str | os.PathLike) -> FileData:
     cut = b"\n" in raw and not raw.endswith((b"\n", b"\r")) and len(table) > 0
     if cut:
         table = table.iloc[:-1]
-    rows = _Rows(path, [line for line, _ in long_rows])
+    rows = _Rows(text, [line for line, _ in long_rows], len(table))
     parsed = {c: numbers(table[c], decimal_comma=sep == ";") for c in table.columns}
     table, parsed, notes = _drop_non_rows(table, parsed, rows)
     data = _to_points(path, table, parsed, kind_of(path, list(table.columns)), rows)
@@ -131,29 +131,24 @@ _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields?, saw (\d+)"
 
 
 class _Rows:
-    """File line numbers of table rows, worked out only when a message needs
-    one: pandas skips blank lines and rows with too many cells."""
+    """File line numbers of table rows, worked out from the file's text only
+    when a message needs one: pandas skips blank lines and rows with too many
+    cells, and rows left out since (repeated headers, print lines) are dropped
+    here too."""
 
-    def __init__(self, path: str, skipped: list[int]):
-        self.path, self.skipped, self._lines = path, set(skipped), None
-        self.kept: np.ndarray | None = None  # original row of each row left
+    def __init__(self, text: str, skipped: list[int], count: int):
+        self.text, self.skipped, self._lines = text, set(skipped), None
+        self.kept = np.arange(count)  # the original row of each row left
 
     def drop(self, dropped: np.ndarray) -> None:
-        count = len(self.kept) if self.kept is not None else int(dropped.max()) + 1
-        base = self.kept if self.kept is not None else np.arange(count)
-        self.kept = np.delete(base, dropped)
+        self.kept = np.delete(self.kept, dropped)
 
     def line(self, row: int) -> int:
-        if self.kept is not None:
-            row = int(self.kept[row]) if row < len(self.kept) else row
         if self._lines is None:
-            self._lines = []
-            with storage.open_text(self.path, encoding="utf-8-sig", errors="replace") as fh:
-                fh.readline()  # the header
-                for number, text in enumerate(fh, 2):
-                    if text.strip() and number not in self.skipped:
-                        self._lines.append(number)
-        return self._lines[row] if row < len(self._lines) else row + 2
+            self._lines = [number for number, text in enumerate(self.text.split("\n")[1:], 2)
+                           if text.strip() and number not in self.skipped]
+        original = int(self.kept[row])
+        return self._lines[original] if original < len(self._lines) else original + 2
 
 
 def _drop_non_rows(table: pd.DataFrame, parsed: dict, rows: _Rows):
@@ -182,7 +177,7 @@ def _drop_non_rows(table: pd.DataFrame, parsed: dict, rows: _Rows):
                      "(a resumed writer?); skipped")
     if junk.any():
         at = int(np.flatnonzero(junk)[0])
-        text = sep_join(table.iloc[at])
+        text = _row_text(table.iloc[at])
         notes.append(f"{int(junk.sum())} line(s) with no number in any cell skipped (print "
                      f"output?), first at line {rows.line(at)}: {text[:50]!r}")
     drop = repeated | junk
@@ -193,7 +188,7 @@ def _drop_non_rows(table: pd.DataFrame, parsed: dict, rows: _Rows):
     return table, parsed, notes
 
 
-def sep_join(row: pd.Series) -> str:
+def _row_text(row: pd.Series) -> str:
     return ",".join(v for v in row.astype(str).tolist() if v)
 
 

@@ -223,3 +223,14 @@ def test_trainer_state_in_a_checkpoint_dir_given_as_root(tmp_path):
         {"global_step": 2, "log_history": [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5}]}))
     df = parsers.read_logdir(ckpt)
     assert df.run.unique().tolist() == ["checkpoint-10"]
+
+
+def test_csv_line_numbers_stay_right_after_skipped_rows(tmp_path):
+    """A repeated header, a blank line and a row with too many cells before a
+    bad cell: the error still names the bad cell's own line."""
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,loss\n0,1.0\n1,0.9\nstep,loss\n\n2,0.8,7\n3,0.7\n4,oops\n5,0.5\n")
+    data = read_csv(str(path))
+    bad = [e for e in data.errors if "oops" in e.reason]
+    assert [e.line for e in bad] == [8]
+    assert [e.line for e in data.errors if "cells where" in e.reason] == [6]
