@@ -122,17 +122,9 @@ def _decode_stream(fh, path: str, size: int | None) -> FileData:
         for block in framing.blocks:
             _decode_block(buf, block, points, leftovers, base)
         _decode_leftovers(buf, leftovers, points, notes, base)
-        if framing.lost is not None:
+        if framing.lost is not None:  # look for the next sound record from the byte after
             lost = base + framing.lost
-            again = resync(buf, framing.lost + 1)
-            if again is not None:  # framing resumes within this buffer
-                errors.append(_lost(path, lost, base + again))
-                lost, carry, base = None, buf[again:], base + again
-            elif final:
-                errors.append(_lost(path, lost, None, base + len(buf)))
-                break
-            else:
-                carry, base = _keep_tail(buf, base)
+            carry, base = buf[framing.lost + 1:], lost + 1
             continue
         if final:
             break
