@@ -46,14 +46,11 @@ def build_detectors(config: Config):
     return out
 
 
-def diagnose_frame(df: pd.DataFrame, config: Config, progress=None) -> list[Finding]:
-    """Ranked findings for a frame; ``progress`` may wrap the runs (a bar)."""
+def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:
+    """Ranked findings for a frame."""
     detectors = build_detectors(config)
     findings: list[Finding] = []
-    views = run_views(df, config.roles)
-    if progress is not None:
-        views = progress(views, len(df.attrs.get("runs", {})), "diagnosing")
-    for view in views:
+    for view in run_views(df, config.roles):
         for detector in detectors:
             findings.extend(f for f in detector.check(view)
                             if selected(f.code, config.select, config.ignore))
