@@ -43,7 +43,7 @@ def make_sweep(runs: int, steps: int) -> str:
     from tensorboard.compat.proto import event_pb2, summary_pb2
 
     from loss_doctor import datasets as ds
-    from parsers.crc32c import masked_crc32c
+    from parsers.tfevents.crc32c import masked_crc32c
 
     out = os.path.join(HERE, "data", f"sweep_{runs}_{steps}")
     if os.path.exists(os.path.join(out, "DONE")):

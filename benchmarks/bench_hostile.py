@@ -35,7 +35,7 @@ DATA = os.path.join(HERE, "data")
 
 
 def _record(payload: bytes) -> bytes:
-    from parsers.crc32c import masked_crc32c
+    from parsers.tfevents.crc32c import masked_crc32c
 
     header = struct.pack("<Q", len(payload))
     return header + struct.pack("<I", masked_crc32c(header)) + payload + struct.pack(

@@ -159,7 +159,7 @@ def _import_libraries(only: str | None = None) -> None:
     from tensorboard.backend.event_processing import event_accumulator  # noqa: F401
 
     import parsers  # noqa: F401
-    from parsers import tensorboard  # noqa: F401
+    import parsers.tfevents  # noqa: F401
 
 
 def child(name: str, logdir: str, check: str | None, own: bool = False) -> None:

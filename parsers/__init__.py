@@ -33,9 +33,9 @@ Paths may be fsspec URLs (``s3://bucket/runs``, ``gs://``, ``memory://`` ...;
 ``pip install 'loss-doctor[remote]'``); run ids and frames are the same as
 for the same files on disk, and ``files`` keep the URL form.
 
-Formats are recognised from names and contents: TensorBoard event files, CSV
-(plain, Keras and Lightning ``CSVLogger``, TensorBoard's CSV export), JSON lines
-and HuggingFace ``trainer_state.json``.  This package imports no detector code.
+Formats are recognised from names and contents, never named by the caller;
+``parsers.FORMATS`` lists them (:mod:`parsers.formats`), each with the file
+names it claims.  This package imports no detector code.
 """
 
 from __future__ import annotations
@@ -46,12 +46,15 @@ import pandas as pd
 
 from . import storage
 from .discover import RunSource, classify, discover, runs_of_files
-from .errors import ParseError
+from .errors import ParseError, ReadError
+from .format import Format
+from .formats import FORMATS, looked_for
 from .frame import COLUMNS, RunData, to_frame
 from .read import read_source
 
-__all__ = ["COLUMNS", "ParseError", "RunSource", "discover", "read_file", "read_logdir",
-           "read_run", "read_sources", "runs_of_files"]
+__all__ = ["COLUMNS", "FORMATS", "Format", "ParseError", "ReadError", "RunSource", "discover",
+           "looked_for", "read_file", "read_logdir", "read_run", "read_sources",
+           "runs_of_files"]
 
 
 def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = False,
@@ -128,8 +131,7 @@ def read_file(path: str | os.PathLike, *, run: str | None = None) -> pd.DataFram
         raise ParseError(path, "no such file")
     fmt = classify(path)
     if fmt is None:
-        raise ParseError(path, "not a log format loss_doctor reads (TensorBoard event file, "
-                               "CSV, JSON lines, trainer_state.json)")
+        raise ParseError(path, f"not a log format loss_doctor reads ({looked_for()})")
     name = run or storage.parent_name(path)
     df = read_sources([RunSource(name, path, fmt, (path,))], root=path, strict=True)
     return df

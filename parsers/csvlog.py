@@ -34,6 +34,7 @@ import pandas as pd
 from . import storage
 from .cells import numbers, shown
 from .errors import ParseError
+from .format import Format
 from .frame import FileData, concat
 from .naming import STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
 
@@ -259,3 +260,28 @@ def _to_points(path: str, table: pd.DataFrame, parsed: dict, kind: str,
                     x_axis=x_axis_name(x_col),
                     start=float(np.nanmin(wall)) if np.isfinite(wall).any() else float("nan"),
                     notes=notes, errors=errors)
+
+
+def _classify(path: str) -> str | None:
+    lower = storage.basename(path).lower()
+    if lower.endswith((".csv", ".tsv")):
+        try:
+            return kind_of(path, read_header(path))
+        except OSError:
+            return "csv"
+    if lower.endswith((".log", ".txt")) and is_keras_log(path):
+        return "keras"  # keras.callbacks.CSVLogger("training.log"), as Keras documents
+    return None
+
+
+def _finish(source, run) -> None:
+    """Lightning's CSVLogger writes the hyperparameters beside the metrics."""
+    if source.format == "lightning":
+        hparams = storage.join(storage.dirname(source.files[0]), "hparams.yaml")
+        if storage.isfile(hparams):
+            run.info["hparams"] = hparams
+
+
+FORMAT = Format(name="csv", label="CSV", files="*.csv, *.tsv; a *.log/*.txt with an "
+                "epoch header (Keras)", classify=_classify, read=read_csv,
+                variants=("keras", "lightning", "tensorboard-csv"), finish=_finish)

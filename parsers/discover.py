@@ -13,6 +13,8 @@ A *run* is a directory's worth of logs:
 Run ids are paths relative to the root, with ``/``; the root itself is named
 after its own directory.  Hidden directories and files, ``__pycache__`` and
 files that are not logs (checkpoints, configs, images, text logs) are skipped.
+Which files are logs, and how they form runs, each format says
+(:mod:`parsers.formats`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,9 @@ import os
 import re
 from dataclasses import dataclass
 
-from . import csvlog, hf_trainer, jsonl, storage, tensorboard
+from . import formats, storage
 
 SKIP_DIRS = {"__pycache__", "node_modules"}
-NOT_LOGS = {"config.json", "wandb-summary.json", "wandb-metadata.json", "tokenizer.json",
-            "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
-            "adapter_config.json", "preprocessor_config.json", "all_results.json",
-            "train_results.json", "eval_results.json", "vocab.json"}
 
 
 @dataclass(frozen=True)
@@ -41,27 +39,8 @@ class RunSource:
 
 
 def classify(path: str) -> str | None:
-    """The format of one file from its name (and first line), or None."""
-    name = storage.basename(path)
-    if name.startswith("."):
-        return None
-    if tensorboard.is_event_file(name):
-        return tensorboard.FORMAT
-    if name == hf_trainer.NAME:
-        return "hf_trainer"
-    lower = name.lower()
-    if lower.endswith((".csv", ".tsv")):
-        try:
-            return csvlog.kind_of(path, csvlog.read_header(path))
-        except OSError:
-            return "csv"
-    if lower.endswith(jsonl.SUFFIXES):
-        return "jsonl"
-    if lower.endswith((".log", ".txt")) and csvlog.is_keras_log(path):
-        return "keras"  # keras.callbacks.CSVLogger("training.log"), as Keras documents
-    if lower.endswith(".json") and name not in NOT_LOGS and jsonl.looks_like_jsonl(path):
-        return "jsonl"
-    return None
+    """The format of one file from its name (and first lines), or None."""
+    return formats.classify(path)
 
 
 def _natural(text: str):
@@ -71,6 +50,10 @@ def _natural(text: str):
 def _run_id(root: str, path: str) -> str:
     rel = storage.relpath(path, root)
     return storage.root_name(root) if rel == "." else rel
+
+
+def _run_subdir(name: str) -> bool:
+    return any(f.run_subdir is not None and f.run_subdir(name) for f in formats.FORMATS)
 
 
 def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSource]:
@@ -84,55 +67,57 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
             return []
         return [RunSource(storage.basename(root), root, fmt, (root,))]
     sources: list[RunSource] = []
-    trainer: dict[str, list[str]] = {}
+    owned: dict[tuple[str, str], list[str]] = {}  # (format, run directory) -> files
 
     def keep(name: str) -> bool:
         return (not name.startswith(".") and name not in SKIP_DIRS
-                and (recursive or hf_trainer.is_checkpoint_dir(name)))
+                and (recursive or _run_subdir(name)))
 
     for dirpath, filenames in storage.walk(root, recursive=recursive, keep=keep):
-        sources.extend(_sources_in(root, dirpath, filenames, trainer))
-    for run_dir, paths in trainer.items():
-        sources.append(RunSource(_run_id(root, run_dir), run_dir, "hf_trainer",
-                                 tuple(sorted(paths))))
+        sources.extend(_sources_in(root, dirpath, filenames, owned))
+    for (fmt, run_dir), paths in owned.items():
+        sources.append(RunSource(_run_id(root, run_dir), run_dir, fmt, tuple(sorted(paths))))
     sources = _unique_ids(sources)
     return sorted(sources, key=lambda s: _natural(s.run))
 
 
-def _sources_in(root, dirpath, filenames, trainer) -> list[RunSource]:
-    events, tables = [], []
+def _sources_in(root, dirpath, filenames, owned) -> list[RunSource]:
+    """The runs of one directory's files; files of ``owner``-grouped formats
+    are added to ``owned`` (their run may span directories)."""
+    by_dir: dict[str, list[str]] = {}
+    tables = []
     for name in filenames:
         path = storage.join(dirpath, name)
-        fmt = classify(path)
-        if fmt == tensorboard.FORMAT:
-            events.append(path)
-        elif fmt == "hf_trainer":
-            owner = dirpath
-            if dirpath != root and hf_trainer.is_checkpoint_dir(storage.basename(dirpath)):
-                owner = storage.dirname(dirpath)  # a copy: it belongs to the parent's run
-            trainer.setdefault(owner, []).append(path)
-        elif fmt is not None:
-            tables.append((path, fmt))
-    out = []
-    if events:
-        out.append(RunSource(_run_id(root, dirpath), dirpath, tensorboard.FORMAT,
-                             tuple(events)))
-    alone = len(tables) == 1 and not events and dirpath not in trainer
-    for path, fmt in tables:
+        found = classify(path)
+        if found is None:
+            continue
+        fmt = formats.get(found)
+        if fmt.grouping == "directory":
+            by_dir.setdefault(found, []).append(path)
+        elif fmt.grouping == "owner":
+            owned.setdefault((found, fmt.owner(dirpath, root)), []).append(path)
+        else:
+            tables.append((path, found))
+    out = [RunSource(_run_id(root, dirpath), dirpath, found, tuple(paths))
+           for found, paths in by_dir.items()]
+    shared = by_dir or any(run_dir == dirpath for _, run_dir in owned)
+    alone = len(tables) == 1 and not shared
+    for path, found in tables:
         run_path = dirpath if alone else path
-        out.append(RunSource(_run_id(root, run_path), run_path, fmt, (path,)))
+        out.append(RunSource(_run_id(root, run_path), run_path, found, (path,)))
     return out
 
 
 def _unique_ids(sources: list[RunSource]) -> list[RunSource]:
     """Where two sources would share a directory's id (a lone CSV beside a
-    trainer state, say), every one but the event files is named by its file."""
+    trainer state, say), every one but a directory's own (event files) is
+    named by its file."""
     count: dict[str, int] = {}
     for s in sources:
         count[s.run] = count.get(s.run, 0) + 1
     out = []
     for s in sources:
-        if count[s.run] > 1 and s.format != tensorboard.FORMAT:
+        if count[s.run] > 1 and formats.get(s.format).grouping != "directory":
             s = RunSource(f"{s.run}/{storage.basename(s.files[0])}", s.path, s.format, s.files)
         out.append(s)
     return out
@@ -147,9 +132,10 @@ def runs_of_files(paths, root: str | None = None) -> list[RunSource]:
     dirs = set()
     for path in paths:
         folder = os.path.dirname(os.path.abspath(path))
-        if os.path.basename(path) == hf_trainer.NAME and \
-                hf_trainer.is_checkpoint_dir(os.path.basename(folder)):
-            folder = os.path.dirname(folder)
+        found = classify(path)
+        fmt = formats.get(found) if found else None
+        if fmt is not None and fmt.owner is not None:
+            folder = fmt.owner(folder)
         dirs.add(folder)
     sources = []
     for folder in sorted(dirs):

@@ -1,8 +1,10 @@
-"""The one error type readers raise for input they cannot read."""
+"""The one error type readers raise for input they cannot read, and the
+:class:`ReadError` record that carries it across layers as data."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 
 class ParseError(Exception):
@@ -34,7 +36,43 @@ class ParseError(Exception):
 
     def to_dict(self) -> dict:
         """The JSON form used under ``errors`` in machine output."""
-        out = {"path": self.path, "message": self.reason}
+        return self.record().to_dict()
+
+    def record(self) -> "ReadError":
+        return ReadError(self.path, self.reason, self.offset, self.line)
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A file that could not be read, or not entirely: ``path``, ``message``
+    and where (``offset``, a byte; or ``line``, 1-based).  ``str()`` is the one
+    line users see: ``runs/a/events.out.tfevents.1: byte 4112: payload CRC
+    mismatch``; :meth:`to_dict` is an entry of ``df.attrs["errors"]`` and of
+    ``ls --format json``."""
+
+    path: str
+    message: str
+    offset: int | None = None
+    line: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ReadError":
+        return cls(data["path"], data["message"], data.get("offset"), data.get("line"))
+
+    @property
+    def located(self) -> str:
+        """The message with its place in the file: ``byte 4112: ...``."""
+        if self.offset is not None:
+            return f"byte {self.offset}: {self.message}"
+        if self.line is not None:
+            return f"line {self.line}: {self.message}"
+        return self.message
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.located}"
+
+    def to_dict(self) -> dict:
+        out = {"path": self.path, "message": self.message}
         if self.offset is not None:
             out["offset"] = self.offset
         if self.line is not None:

@@ -20,6 +20,7 @@ import re
 
 from . import storage
 from .errors import ParseError
+from .format import Format
 from .frame import FileData
 
 NAME = "trainer_state.json"
@@ -99,3 +100,21 @@ def read_trainer_state(paths: str | os.PathLike | list) -> FileData:
     data = FileData.from_points(path, "hf_trainer", metrics, steps, values,
                                 notes=notes, errors=errors)
     return data
+
+
+def _classify(path: str) -> str | None:
+    return "hf_trainer" if storage.basename(path) == NAME else None
+
+
+def owner(dirpath: str, root: str | None = None) -> str:
+    """The run directory of a trainer state in ``dirpath``: a checkpoint's copy
+    belongs to the run above it (unless the checkpoint is what was asked for)."""
+    if dirpath != root and is_checkpoint_dir(storage.basename(dirpath)):
+        return storage.dirname(dirpath)
+    return dirpath
+
+
+FORMAT = Format(name="hf_trainer", label="trainer_state.json",
+                files="trainer_state.json (and its checkpoint-N/ copies)",
+                classify=_classify, read=read_trainer_state, grouping="owner", owner=owner,
+                together=True, run_subdir=is_checkpoint_dir)

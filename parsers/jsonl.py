@@ -23,10 +23,16 @@ import os
 
 from . import storage
 from .errors import ParseError
+from .format import Format
 from .frame import FileData
 from .naming import SPLIT_FIELDS, STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
 
 SUFFIXES = (".jsonl", ".ndjson")
+# .json files that are never logs (configs, tokenizers, W&B's summaries, HF results)
+NOT_LOGS = {"config.json", "wandb-summary.json", "wandb-metadata.json", "tokenizer.json",
+            "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+            "adapter_config.json", "preprocessor_config.json", "all_results.json",
+            "train_results.json", "eval_results.json", "vocab.json"}
 _MAX_LINE = 1 << 20  # a metrics line is never a megabyte
 
 
@@ -202,3 +208,18 @@ def _to_points(path, rows, errors) -> FileData:
     return FileData.from_points(path, "jsonl", metrics, steps, values, walls,
                                 x_axis=x_axis_name(x_field), notes=notes, errors=errors,
                                 start=min(finite) if finite else math.nan)
+
+
+def _classify(path: str) -> str | None:
+    name = storage.basename(path)
+    lower = name.lower()
+    if lower.endswith(SUFFIXES):
+        return "jsonl"
+    if lower.endswith(".json") and name not in NOT_LOGS and looks_like_jsonl(path):
+        return "jsonl"
+    return None
+
+
+FORMAT = Format(name="jsonl", label="JSON lines",
+                files="*.jsonl, *.ndjson; *.json with one object per line",
+                classify=_classify, read=read_jsonl)

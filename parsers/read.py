@@ -1,27 +1,15 @@
-"""Read discovered runs: dispatch each file to its format's reader."""
+"""Read discovered runs: each file (or a run's files together) through its
+format's reader (:mod:`parsers.formats`), from the cache where it can."""
 
 from __future__ import annotations
 
 import os
 
 from . import cache as cache_mod
-from . import storage
-from .csvlog import read_csv
+from . import formats, storage
 from .discover import RunSource
 from .errors import ParseError, one_per_file
 from .frame import FileData, RunData, assemble_run
-from .hf_trainer import read_trainer_state
-from .jsonl import read_jsonl
-from .tensorboard import read_event_file
-
-_READERS = {
-    "tensorboard": read_event_file,
-    "jsonl": read_jsonl,
-    "csv": read_csv,
-    "keras": read_csv,
-    "lightning": read_csv,
-    "tensorboard-csv": read_csv,
-}
 
 
 def read_source(source: RunSource, cache_dir: str | None = None
@@ -33,20 +21,16 @@ def read_source(source: RunSource, cache_dir: str | None = None
     With ``cache_dir``, files decoded before and unchanged since come from the
     cache (:mod:`parsers.cache`).
     """
+    fmt = formats.get(source.format)
     files: list[FileData] = []
     errors: list[ParseError] = []
-    if source.format == "hf_trainer":
-        batches = [list(source.files)]
-        reader = read_trainer_state
-    else:
-        batches = list(source.files)
-        reader = _READERS[source.format]
+    batches = [list(source.files)] if fmt.together else list(source.files)
     for item in batches:
         paths = item if isinstance(item, list) else [item]
         try:
             data = cache_mod.load(cache_dir, paths) if cache_dir else None
             if data is None:
-                data = reader(item)
+                data = fmt.read(item)
                 if cache_dir:
                     cache_mod.store(cache_dir, paths, data)
         except ParseError as err:
@@ -69,8 +53,6 @@ def read_source(source: RunSource, cache_dir: str | None = None
     if not files:
         return None, errors
     run = assemble_run(source.run, files, os.fspath(source.path))
-    if source.format == "lightning":  # CSVLogger writes the hyperparameters beside
-        hparams = storage.join(storage.dirname(source.files[0]), "hparams.yaml")
-        if storage.isfile(hparams):
-            run.info["hparams"] = hparams
+    if fmt.finish is not None:
+        fmt.finish(source, run)
     return run, errors

@@ -221,7 +221,7 @@ def test_special_cases(tmp_path):
 def test_a_file_that_grows_while_it_is_read(tmp_path, monkeypatch):
     """Bytes appended after the reader opened the file are not waited for: the
     file is read to the size it had, and a record cut there is noted."""
-    from parsers import tensorboard
+    from parsers.tfevents import reader as tensorboard
 
     data = generate.frame(generate.scalar_payloads())
     offsets = generate.record_offsets(data)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parsers.errors import ParseError
-from parsers.tensorboard import decode_events
+from parsers.tfevents import decode_events
 
 from .conftest import scalar_event, write_events
 from .reference import reference_scalars

@@ -11,8 +11,8 @@ import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
 
 import parsers
-from parsers.crc32c import crc32c_rows, masked_crc32c
-from parsers.tensorboard import read_event_file
+from parsers.tfevents.crc32c import crc32c_rows, masked_crc32c
+from parsers.tfevents import read_event_file
 
 from .conftest import scalar_event, write_events
 from .reference import assert_same_series, frame_series, last_write_series, reference_scalars
@@ -230,7 +230,7 @@ def test_valid_records_that_are_not_events_are_counted_once(tmp_path):
 
 @pytest.mark.parametrize("chunk", [16, 100, 777, 4096])
 def test_reading_in_chunks_gives_the_same_result(tmp_path, monkeypatch, chunk):
-    from parsers import tensorboard
+    from parsers.tfevents import reader as tensorboard
 
     rng = random.Random(chunk)
     events = [scalar_event(tag, rng.random(), step, 1.7e9 + step)

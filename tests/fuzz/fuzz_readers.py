@@ -32,7 +32,7 @@ def _readers():
     from parsers.csvlog import read_csv
     from parsers.hf_trainer import read_trainer_state
     from parsers.jsonl import read_jsonl
-    from parsers.tensorboard import read_event_file
+    from parsers.tfevents import read_event_file
 
     return [read_event_file, read_csv, read_jsonl, read_trainer_state]
 

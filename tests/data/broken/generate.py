@@ -72,7 +72,7 @@ def flip(data: bytes, at: int, mask: int = 0x10) -> bytes:
 def event_cases() -> dict[str, bytes]:
     from tensorboard.compat.proto import summary_pb2
 
-    from parsers.crc32c import masked_crc32c
+    from parsers.tfevents.crc32c import masked_crc32c
 
     base = frame(scalar_payloads())
     off = record_offsets(base)

@@ -11,7 +11,7 @@ predicted length field is compared with the one in the file.
 
 The records come out as :class:`Block` objects, each a set of records of one
 length; checksums are verified per block with the vectorised CRC in
-:mod:`parsers.crc32c`.
+:mod:`parsers.tfevents.crc32c`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..errors import ParseError
 from .crc32c import crc32c, crc32c_rows, mask
-from .errors import ParseError
 
 HEADER = 12  # length + its CRC
 OVERHEAD = 16  # header + payload CRC

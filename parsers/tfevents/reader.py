@@ -1,7 +1,7 @@
 """TensorBoard event files (``events.out.tfevents.*``), without TensorFlow.
 
-Framing and checksums: :mod:`parsers.tfrecord`.  Scalar records are decoded in
-bulk by :mod:`parsers.event_template`; every record it does not recognise
+Framing and checksums: :mod:`parsers.tfevents.framing`.  Scalar records are decoded in
+bulk by :mod:`parsers.tfevents.template`; every record it does not recognise
 (file version, graphs, histograms, images, unusual layouts) goes through the
 ``Event`` protobuf compiled into the ``tensorboard`` package, so nothing the
 template path skips is lost.
@@ -19,13 +19,13 @@ import re
 
 import numpy as np
 
-from . import event_template as et
-from . import storage
-from .errors import ParseError
-from .frame import FileData
-from .tfrecord import HEADER, pending_record, read_records, resync
+from .. import storage
+from ..errors import ParseError
+from ..frame import FileData
+from . import template as et
+from .framing import HEADER, pending_record, read_records, resync
 
-FORMAT = "tensorboard"
+NAME = "tensorboard"  # the format name in frames and run sources
 NAME_RE = re.compile(r"events\.out\.tfevents\.")
 _MAX_TEMPLATES = 64  # layouts tried per block before the rest goes to protobuf
 
@@ -274,7 +274,7 @@ def _finish(points: _Points, path: str, errors, notes) -> FileData:
         keep = ~np.isin(tag, [points.tags[t] for t in dropped])
         tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
     start = float(wall[0]) if len(wall) else _name_time(path)
-    return FileData(path, FORMAT, names, tag, step, value, wall, x_axis="step",
+    return FileData(path, NAME, names, tag, step, value, wall, x_axis="step",
                     start=start, notes=notes, errors=list(errors))
 
 
