@@ -1,6 +1,8 @@
 """``python -m loss_doctor`` is the ``loss-doctor`` command."""
 
+import sys
+
 from loss_doctor.cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 
-from .findings import Finding
+from .errors import LossDoctorError
+from .findings import Finding, step_bucket
 from .ranking import rank
-from .report.common import identity, step_bucket
 
 VERSION = 1
 
 
-class BaselineError(ValueError):
-    pass
+class BaselineError(LossDoctorError):
+    """A baseline file that cannot be read."""
 
 
 def write(path: str, findings: list[Finding]) -> int:
@@ -46,5 +46,5 @@ def load(path: str) -> set[str]:
 
 def apply(findings: list[Finding], known: set[str]) -> tuple[list[Finding], int]:
     """The findings not in the baseline (ranked again) and how many were hidden."""
-    new = [f for f in findings if identity(f) not in known]
+    new = [f for f in findings if f.identity not in known]
     return rank(new), len(findings) - len(new)

@@ -20,8 +20,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+import parsers
+
 from . import stats
-from .detectors.base import Series
+from .errors import InputError, LossDoctorError
+from .views import RunView, Series
+
+
+class CompareError(LossDoctorError, ValueError):
+    """Two runs that cannot be compared."""
 
 
 @dataclass
@@ -65,11 +72,11 @@ def compare(candidate: Series, reference: Series, *, k: float = 3.0,
     c_steps, c_sm, c_noise, c_log = _smooth(candidate)
     r_steps, r_sm, r_noise, r_log = _smooth(reference)
     if not (c_log and r_log):
-        raise ValueError("compare needs positive losses on both runs")
+        raise CompareError("compare needs positive losses on both runs")
     lo, hi = max(c_steps[0], r_steps[0]), min(c_steps[-1], r_steps[-1])
     shared = (c_steps >= lo) & (c_steps <= hi)
     if shared.sum() < 5:
-        raise ValueError(f"the runs share too few steps ({lo}-{hi}) to compare")
+        raise CompareError(f"the runs share too few steps ({lo}-{hi}) to compare")
     steps = c_steps[shared]
     diff = c_sm[shared] - np.interp(steps, r_steps, r_sm)
     threshold = max(k * math.hypot(c_noise, r_noise), math.log(1 + min_rel))
@@ -113,3 +120,31 @@ def describe(c: Comparison, candidate: str, reference: str) -> str:
         spans = ", ".join(f"{a}-{b}" for a, b in c.worse_segments[:5])
         lines.append(f"  worse beyond noise at steps {spans}")
     return "\n".join(lines)
+
+
+def load_run(path: str, role_overrides: dict) -> RunView:
+    """The view of the one run at ``path`` (a run directory or log file)."""
+    from .inputs import nothing_read, sources_for
+    from .inventory import read_run
+
+    sources = sources_for((path,))
+    if len(sources) > 1:
+        raise InputError(f"{path} holds {len(sources)} runs; give one run's directory or file")
+    view, errors = None, []
+    if sources:
+        view, _, errors = read_run(sources[0], role_overrides, parsers.cache_dir_of(True))
+    nothing_read([view] if view else [], errors, (path,))
+    return view
+
+
+def pick(view: RunView, metric: str | None, path: str) -> Series:
+    """The series to compare: ``metric``, else the run's main loss."""
+    if metric:
+        if metric not in view.series:
+            raise InputError(f"{path} has no metric {metric!r} (it has: "
+                             f"{', '.join(sorted(view.series))})")
+        return view.series[metric]
+    series = view.primary("train_loss") or view.primary("val_loss")
+    if series is None:
+        raise InputError(f"{path} has no loss series; name one with --metric")
+    return series

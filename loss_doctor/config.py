@@ -26,12 +26,13 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 
+from .errors import LossDoctorError
 from .findings import SEVERITIES
 from .roles import ROLES
 from .selection import DEFAULT_SELECT
 
 
-class ConfigError(ValueError):
+class ConfigError(LossDoctorError, ValueError):
     """A configuration that cannot be used (exit 2)."""
 
 

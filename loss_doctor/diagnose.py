@@ -1,4 +1,4 @@
-"""frame -> roles -> detectors -> ranked findings."""
+"""views -> detectors -> ranked findings."""
 
 from __future__ import annotations
 
@@ -7,43 +7,37 @@ import os
 import pandas as pd
 
 import parsers
-from parsers.frame import iter_series
 
-from . import roles as roles_mod
-from .config import Config
-from .detectors import RunView, Series, registry
+from .config import Config, ConfigError
+from .detectors import Detector, registry
 from .findings import Finding
 from .ranking import rank
 from .selection import selected
+from .views import RunView, run_views
 
 
-def run_views(df: pd.DataFrame, role_overrides: dict[str, str] | None = None):
-    """One :class:`RunView` per run of a parsers frame (sorted by run, metric, step)."""
-    current, series = None, {}
-    for run, metric, steps, values in iter_series(df):
-        if run != current:
-            if current is not None:
-                yield _view(current, series, role_overrides)
-            current, series = run, {}
-        series[metric] = (steps, values)
-    if current is not None:
-        yield _view(current, series, role_overrides)
-
-
-def _view(run, raw, overrides) -> RunView:
-    roles = roles_mod.assign_all(raw, overrides)
-    series = {m: Series(run, m, roles[m], s, v) for m, (s, v) in raw.items()}
-    return RunView(run, series, roles)
-
-
-def build_detectors(config: Config):
-    known = registry()
+def build_detectors(config: Config) -> list[Detector]:
+    """The selected detectors with their configured parameters, in registry
+    order; a parameter a detector refuses is a :class:`ConfigError`."""
     out = []
-    for name, cls in known.items():
+    for name, cls in registry().items():
         if not selected(cls.code, config.select, config.ignore):
             continue
-        out.append(cls(**config.params.get(name, {})))
+        try:
+            out.append(cls(**config.params.get(name, {})))
+        except TypeError as exc:
+            raise ConfigError(f"bad detector parameter: {exc}") from None
     return out
+
+
+def diagnose_view(view: RunView, detectors: list[Detector], config: Config) -> list[Finding]:
+    """The findings of one run, unranked: every detector's, of the selected codes
+    (a detector may report codes of several families)."""
+    findings: list[Finding] = []
+    for detector in detectors:
+        findings.extend(f for f in detector.check(view)
+                        if selected(f.code, config.select, config.ignore))
+    return findings
 
 
 def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:
@@ -51,9 +45,7 @@ def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:
     detectors = build_detectors(config)
     findings: list[Finding] = []
     for view in run_views(df, config.roles):
-        for detector in detectors:
-            findings.extend(f for f in detector.check(view)
-                            if selected(f.code, config.select, config.ignore))
+        findings.extend(diagnose_view(view, detectors, config))
     return rank(findings)
 
 

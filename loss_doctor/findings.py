@@ -33,6 +33,11 @@ class Finding:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
         object.__setattr__(self, "score", round(min(1.0, max(0.0, float(self.score))), 3))
 
+    @property
+    def identity(self) -> str:
+        """Rule, run, metric and step bucket: what baselines and SARIF match on."""
+        return f"{self.code}|{self.run}|{self.metric}|{step_bucket(self.step_start)}"
+
     def with_rank(self, rank: int) -> "Finding":
         return replace(self, rank=rank)
 
@@ -42,6 +47,14 @@ class Finding:
         ordered.update(out)
         ordered["evidence"] = _jsonable(ordered["evidence"])
         return ordered
+
+
+def step_bucket(step: int) -> int:
+    """``step`` rounded down to 4 significant bits (within ~6%): a finding that
+    moves a little as a run grows keeps its bucket."""
+    step = max(int(step), 0)
+    shift = max(0, step.bit_length() - 4)
+    return (step >> shift) << shift
 
 
 def _jsonable(value):

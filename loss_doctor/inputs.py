@@ -1,25 +1,14 @@
-"""The PATHs a command is given: read them into one frame, with progress on
-stderr, and refuse to write into them."""
+"""The PATHs a command is given: the runs they hold, read into one frame where a
+frame is wanted, and never written into."""
 
 from __future__ import annotations
 
 import os
-import sys
-
-import click
 
 import parsers
-from loss_doctor.inventory import format_error
 from parsers import storage
 
-
-class Failure(click.ClickException):
-    """Our errors exit 2, not click's default 1 (1 means "findings")."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"loss-doctor: error: {self.format_message()}", err=True)
+from .errors import InputError
 
 
 def sources_for(paths) -> list[parsers.RunSource]:
@@ -30,20 +19,20 @@ def sources_for(paths) -> list[parsers.RunSource]:
     try:
         for path in paths:
             if not storage.exists(path):
-                raise Failure(f"{path}: no such file or directory")
+                raise InputError(f"{path}: no such file or directory")
         groups = []
         files = [p for p in paths if not storage.is_url(p) and os.path.isfile(p)]
         if files:
             groups.append((None, parsers.runs_of_files(files)))
         groups += [(p, parsers.discover(p)) for p in paths if p not in files]
     except storage.StorageError as exc:
-        raise Failure(str(exc)) from None
-    except (click.ClickException, KeyboardInterrupt):
+        raise InputError(str(exc)) from None
+    except (InputError, KeyboardInterrupt):
         raise
     except Exception as exc:  # an object store's own error: credentials, denied ...
         if not any(storage.is_url(p) for p in paths):
             raise
-        raise Failure(f"listing {', '.join(paths)}: {type(exc).__name__}: {exc}") from None
+        raise InputError(f"listing {', '.join(paths)}: {type(exc).__name__}: {exc}") from None
     seen: dict[str, int] = {}
     for _, sources in groups:
         for s in sources:
@@ -56,50 +45,33 @@ def sources_for(paths) -> list[parsers.RunSource]:
     return out
 
 
-def read_paths(paths: tuple[str, ...], quiet: bool = False, cache: bool = True):
-    """Read every PATH into one frame; exit 2 if nothing at all could be read."""
+def read_paths(paths: tuple[str, ...], *, progress=None, cache: bool = True):
+    """Read every PATH into one frame; :class:`InputError` if nothing at all
+    could be read."""
     df = parsers.read_sources(sources_for(paths), root=", ".join(paths),
-                              progress=progress_bar(quiet), cache=cache)
-    nothing_read(df.attrs["runs"], df.attrs["errors"], paths)
+                              progress=progress, cache=cache)
+    nothing_read(df.attrs["runs"], [parsers.ReadError.from_dict(e)
+                                    for e in df.attrs["errors"]], paths)
     return df
 
 
 def nothing_read(runs, errors, paths=()) -> None:
-    """Exit 2, listing the errors, when no run at all could be read, or none
-    was found (a wrong path is better told than passed as clean)."""
+    """:class:`InputError` when no run at all could be read (its details list
+    why, file by file), or none was found: a wrong path is better told than
+    passed as clean."""
     if not runs and errors:
-        for err in errors:
-            click.echo(f"loss-doctor: {format_error(err)}", err=True)
-        raise Failure("no file could be read")
+        raise InputError("no file could be read", details=tuple(str(e) for e in errors))
     if not runs:
-        raise Failure(f"no training logs found in {', '.join(paths) or 'the paths given'} "
-                      "(looked for TensorBoard event files, CSV, JSON lines and "
-                      "trainer_state.json)")
-
-
-def progress_bar(quiet: bool):
-    """A progress bar on stderr for many runs; silent when quiet or not a terminal."""
-    stream = sys.stderr
-    if quiet or not stream.isatty():
-        return None
-
-    def wrap(items, length=None, label="reading"):
-        length = len(items) if length is None else length
-        if length < 20:
-            yield from items
-            return
-        with click.progressbar(items, length=length, label=label, file=stream,
-                               item_show_func=lambda s: getattr(s, "run", "") if s else ""
-                               ) as bar:
-            yield from bar
-    return wrap
+        raise InputError(f"no training logs found in {', '.join(paths) or 'the paths given'} "
+                         f"(looked for {parsers.looked_for()})")
 
 
 def refuse_inside(target: str | None, paths) -> None:
+    """:class:`InputError` if ``target`` (an output) lies inside a log directory."""
     for path in paths:
         if target and _inside(target, path):
-            raise Failure(f"{target} is inside the log directory {path}; loss-doctor "
-                          "never writes there (and would read it back as a run)")
+            raise InputError(f"{target} is inside the log directory {path}; loss-doctor "
+                             "never writes there (and would read it back as a run)")
 
 
 def _inside(path: str, root: str) -> bool:

@@ -1,7 +1,8 @@
 """Read and diagnose runs in parallel, streaming results into the ranking.
 
 Runs are independent.  Each worker reads one run, diagnoses it and sends back
-only its findings, its inventory entry and its read errors; the run's points
+only its findings, its record and its read errors (and what reporters asked
+to have computed beside the data, such as plots); the run's points
 never leave the worker, so memory is bounded by the largest run being worked
 on, not by the sum of all runs.
 
@@ -19,62 +20,64 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import parsers
-from parsers.frame import to_frame
-from parsers.read import read_source
 
 from .config import Config
-from .diagnose import diagnose_frame, run_views
+from .diagnose import diagnose_view
+from .errors import LossDoctorError
 from .findings import Finding
-from .inventory import inventory
+from .inventory import read_run
 from .ranking import rank
+from .records import RunInfo
 
 EXECUTORS = ("local", "dask")
 
 
-class ExecutorError(Exception):
+class ExecutorError(LossDoctorError):
     """The executor cannot start: Dask missing, scheduler unreachable."""
 
 
 @dataclass(frozen=True)
 class Job:
-    """What every worker needs besides its run: the config; ``cache``, a cache
-    directory, or True for the user cache directory of the machine the worker
-    runs on (a Dask worker's own); ``plots``, the plot groups to draw for the
-    HTML report (none: no plots); ``known``, baseline identities whose findings
-    are left off the plots."""
+    """What every worker needs besides its run: the config and the detectors
+    built from it; ``cache``, a cache directory, or True for the user cache
+    directory of the machine the worker runs on (a Dask worker's own);
+    ``hooks``, reporter classes whose ``per_run(view, findings, options)``
+    runs beside the diagnosis (the plots of the HTML report), with ``options``;
+    ``known``, baseline identities whose findings those hooks do not get."""
 
     config: Config
+    detectors: tuple = ()
     cache: bool | str | None = None
-    plots: tuple[str, ...] = ()
+    hooks: tuple[type, ...] = ()
+    options: object = None
     known: frozenset = frozenset()
 
 
 def check_source(source: parsers.RunSource, job: Job):
-    """(inventory entry or None, findings, error dicts, {plot group: PNG}) for one run."""
-    data, errors = read_source(source, parsers.cache_dir_of(job.cache))
-    errors = [e.to_dict() for e in errors]
-    if data is None:
+    """(RunInfo or None, findings, read errors, {hook name: payload}) of one
+    run.  The run is cut into its view once; detectors, hooks and the run's
+    record all see that view."""
+    view, info, errors = read_run(source, job.config.roles, parsers.cache_dir_of(job.cache))
+    if view is None:
         return None, [], errors, {}
-    df = to_frame([data])
-    findings = list(diagnose_frame(df, job.config))
-    images = {}
-    if job.plots:
-        from .report.common import identity
-        from .report.plots import plot_run
-
-        shown = [f for f in findings if identity(f) not in job.known]
-        for view in run_views(df, job.config.roles):
-            images = plot_run(view, shown, groups=job.plots)
-    return inventory(df, job.config.roles)["runs"][0], findings, errors, images
+    findings = diagnose_view(view, list(job.detectors), job.config)
+    payloads = {}
+    if job.hooks:
+        shown = [f for f in findings if f.identity not in job.known]
+        for hook in job.hooks:
+            payload = hook.per_run(view, shown, job.options)
+            if payload is not None:
+                payloads[hook.name] = payload
+    return info, findings, errors, payloads
 
 
 def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=None,
-                  executor: str = "local", scheduler: str | None = None, on_plots=None
-                  ) -> tuple[dict, list[Finding], dict[str, dict[str, bytes]]]:
-    """The inventory document, the ranked findings of all ``sources`` and the
-    plots of each run (if ``job.plots``; given to ``on_plots(run, pngs)`` as
-    they arrive instead, if that is set, so that they need not be held).  Runs
-    are listed in the order of ``sources`` whatever order they finish in."""
+                  executor: str = "local", scheduler: str | None = None, on_payload=None
+                  ) -> tuple[list[RunInfo], list[Finding], list[parsers.ReadError]]:
+    """The runs read, the ranked findings of all ``sources`` and the read
+    errors; each run's hook payloads go to ``on_payload(run, name, payload)``
+    as they arrive, so that none need be held.  Runs are listed in the order of
+    ``sources`` whatever order they finish in."""
     jobs = min(jobs or os.cpu_count() or 1, max(len(sources), 1))
     if executor == "dask":
         results = _dask(sources, job, jobs, scheduler)
@@ -84,20 +87,19 @@ def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=
         results = _pool(sources, job, jobs)
     if progress:
         results = progress(results, len(sources), "checking")
-    done, images = [], {}
-    for index, (entry, found, errs, pngs) in results:
-        if pngs and on_plots is not None:
-            on_plots(entry["run"], pngs)
-        elif pngs:
-            images[entry["run"]] = pngs
-        done.append((index, entry, found, errs))
+    done = []
+    for index, (info, found, errs, payloads) in results:
+        for name, payload in payloads.items():
+            if on_payload is not None:
+                on_payload(info.run, name, payload)
+        done.append((index, info, found, errs))
     runs, findings, errors = [], [], []
-    for _, entry, found, errs in sorted(done, key=lambda item: item[0]):
-        if entry is not None:
-            runs.append(entry)
+    for _, info, found, errs in sorted(done, key=lambda item: item[0]):
+        if info is not None:
+            runs.append(info)
         findings += found
         errors += errs
-    return {"version": 1, "root": "", "runs": runs, "errors": errors}, rank(findings), images
+    return runs, rank(findings), errors
 
 
 def _pool(sources, job, jobs):

@@ -282,6 +282,7 @@ def _finish(source, run) -> None:
             run.info["hparams"] = hparams
 
 
-FORMAT = Format(name="csv", label="CSV", files="*.csv, *.tsv; a *.log/*.txt with an "
-                "epoch header (Keras)", classify=_classify, read=read_csv,
+FORMAT = Format(name="csv", label="CSV (plain, Keras, Lightning)",
+                files="*.csv, *.tsv; a *.log/*.txt with an epoch header (Keras)",
+                classify=_classify, read=read_csv,
                 variants=("keras", "lightning", "tensorboard-csv"), finish=_finish)

@@ -114,7 +114,7 @@ def owner(dirpath: str, root: str | None = None) -> str:
     return dirpath
 
 
-FORMAT = Format(name="hf_trainer", label="trainer_state.json",
+FORMAT = Format(name="hf_trainer", label="HuggingFace trainer_state.json",
                 files="trainer_state.json (and its checkpoint-N/ copies)",
                 classify=_classify, read=read_trainer_state, grouping="owner", owner=owner,
                 together=True, run_subdir=is_checkpoint_dir)

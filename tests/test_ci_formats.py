@@ -7,10 +7,11 @@ import xml.etree.ElementTree as ET
 
 from click.testing import CliRunner
 
+from loss_doctor.check import CheckOptions, CheckResult
 from loss_doctor.cli import cli
-from loss_doctor.findings import Finding
+from loss_doctor.findings import Finding, step_bucket
 from loss_doctor.report import github, markdown, sarif
-from loss_doctor.report.common import fingerprint, step_bucket
+from loss_doctor.report.common import fingerprint
 
 from .conftest import SAMPLE_LOGS
 
@@ -47,14 +48,14 @@ def _finding(i, severity="warning"):
 
 
 def test_github_at_most_ten_per_level():
-    inv = {"runs": [], "errors": []}
-    out = github.render(inv, [_finding(i) for i in range(25)]).splitlines()
+    result = CheckResult.of([_finding(i) for i in range(25)])
+    out = github.GithubReporter().render(result, CheckOptions()).splitlines()
     assert sum(line.startswith("::warning") for line in out) == 10
     assert out[-1].startswith("::notice title=loss-doctor::15 more warning")
 
 
 def test_markdown_escapes_cells():
-    text = markdown.render({"runs": [], "errors": []}, [_finding(1)])
+    text = markdown.MarkdownReporter().render(CheckResult.of([_finding(1)]), CheckOptions())
     assert "<code>loss&#124;x</code>" in text and "m1 line" in text
 
 

@@ -8,11 +8,12 @@ import numpy as np
 from click.testing import CliRunner
 
 from loss_doctor import datasets as ds
+from loss_doctor.check import CheckOptions, CheckResult
 from loss_doctor.cli import cli
 from loss_doctor.config import Config
 from loss_doctor.diagnose import diagnose_frame, run_views
 from loss_doctor.inventory import inventory
-from loss_doctor.report.html import write_report
+from loss_doctor.report.html import HtmlReporter
 from loss_doctor.report.plots import _reduce, plot_run
 
 from .conftest import SAMPLE_LOGS
@@ -40,8 +41,12 @@ def test_hostile_names_are_escaped(tmp_path):
     config = Config(roles={'<img src=x onerror=alert(1)>': "train_loss"})
     findings = diagnose_frame(frame, config)
     assert any(f.code == "LD201" for f in findings)
-    images = {v.run: plot_run(v, findings) for v in run_views(frame, config.roles)}
-    write_report(str(tmp_path), images, inventory(frame, config.roles), findings)
+    options = CheckOptions(report_dir=str(tmp_path))
+    html = HtmlReporter()
+    for view in run_views(frame, config.roles):  # what the workers do, run by run
+        html.collect(view.run, HtmlReporter.per_run(view, findings, options), options)
+    html.render(CheckResult.of(findings, runs=inventory(frame, config.roles).runs,
+                               config=config), options)
     page = (tmp_path / "index.html").read_text()
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x" not in page

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import parsers
-from parsers.tfevents.crc32c import masked_crc32c
 from parsers.csvlog import read_csv
 from parsers.hf_trainer import read_trainer_state
 from parsers.jsonl import read_jsonl
 from parsers.tfevents import read_event_file
+from parsers.tfevents.crc32c import masked_crc32c
 
 from .conftest import ROOT
 

@@ -11,8 +11,8 @@ import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
 
 import parsers
-from parsers.tfevents.crc32c import crc32c_rows, masked_crc32c
 from parsers.tfevents import read_event_file
+from parsers.tfevents.crc32c import crc32c_rows, masked_crc32c
 
 from .conftest import scalar_event, write_events
 from .reference import assert_same_series, frame_series, last_write_series, reference_scalars

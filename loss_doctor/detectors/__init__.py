@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from importlib.metadata import entry_points
+
+from loss_doctor.records import Rule
 
 from .base import Detector, RunView, Series
 from .best_checkpoint import BestCheckpoint
@@ -23,7 +26,7 @@ BUILTIN: tuple[type[Detector], ...] = (NonFinite, Divergence, Spike, Oscillation
                                        Overfitting, BestCheckpoint, Converged, Gap,
                                        LrSchedule)
 
-__all__ = ["BUILTIN", "Detector", "RunView", "Series", "registry"]
+__all__ = ["BUILTIN", "Detector", "RunView", "Series", "registry", "rule_of", "rules"]
 
 
 def registry() -> dict[str, type[Detector]]:
@@ -40,3 +43,15 @@ def _registry() -> dict[str, type[Detector]]:
         cls = ep.load()
         found[cls.name] = cls
     return found
+
+
+def rule_of(cls: type[Detector]) -> Rule:
+    """What reports say of a detector: its code, summary, hint, docstring."""
+    doc = inspect.getmodule(cls).__doc__ or ""
+    description = " ".join(doc.strip().split("\n\n")[0].split())
+    return Rule(cls.code, cls.name, cls.kind, cls.severity, cls.summary, cls.hint, description)
+
+
+def rules() -> tuple[Rule, ...]:
+    """Every known detector's rule, by code."""
+    return tuple(sorted((rule_of(cls) for cls in registry().values()), key=lambda r: r.code))

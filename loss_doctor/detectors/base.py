@@ -1,101 +1,18 @@
-"""What every detector shares: the series it sees, its parameters, lr context."""
+"""What every detector shares: its parameters, its findings, lr context.
+
+The series a detector sees are :class:`loss_doctor.views.RunView` and
+:class:`loss_doctor.views.Series` (re-exported here for detector plugins).
+"""
 
 from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from loss_doctor import stats
 from loss_doctor.findings import Finding
-from loss_doctor.roles import Role, pairs, primary
+from loss_doctor.views import RunView, Series
 
-
-@dataclass(frozen=True)
-class Series:
-    """One metric of one run, sorted by step (values may hold NaN/inf)."""
-
-    run: str
-    metric: str
-    role: Role
-    steps: np.ndarray
-    values: np.ndarray
-
-    def finite_prefix(self) -> "Series":
-        """The points before the first non-finite value (what a curve detector
-        should judge: after a NaN the rest is LD101's business)."""
-        bad = np.flatnonzero(~np.isfinite(self.values))
-        if not bad.size:
-            return self
-        end = int(bad[0])
-        return Series(self.run, self.metric, self.role, self.steps[:end], self.values[:end])
-
-    def index_at(self, step: int) -> int:
-        """The index of the last point at or before ``step`` (-1 before the first)."""
-        return int(np.searchsorted(self.steps, step, side="right")) - 1
-
-    def value_at(self, step: int) -> float:
-        """The value at the last point at or before ``step`` (NaN before the first)."""
-        i = self.index_at(step)
-        return float(self.values[i]) if i >= 0 else math.nan
-
-    def smoothed(self) -> np.ndarray:
-        """The centred rolling median the detectors judge levels by (linear space)."""
-        return stats.rolling_median(self.values, stats.smoothing_window(self.values.size))
-
-
-@dataclass
-class RunView:
-    """Everything a detector may look at for one run."""
-
-    run: str
-    series: dict[str, Series]
-    roles: dict[str, Role] = field(default_factory=dict)
-
-    def of_role(self, *roles: str) -> list[Series]:
-        return [s for s in self.series.values() if s.role.role in roles]
-
-    def primary(self, role: str) -> Series | None:
-        found = primary(self.roles, role)
-        return self.series[found.name] if found else None
-
-    def main_curve(self, *roles: str, min_points: int = 1) -> Series | None:
-        """The finite part of the first role's main series that exists, if it
-        has at least ``min_points`` points."""
-        for role in roles:
-            series = self.primary(role)
-            if series is not None:
-                series = series.finite_prefix()
-                return series if series.values.size >= min_points else None
-        return None
-
-    def pairs(self) -> list[tuple[Series, Series]]:
-        return [(self.series[t.name], self.series[v.name]) for t, v in pairs(self.roles)]
-
-    def lr_context(self, step: int) -> dict:
-        """What the learning rate was doing at ``step`` (empty if not logged)."""
-        lr = self.primary("lr")
-        if lr is None or lr.values.size < 3:
-            return {}
-        values = lr.values
-        i = max(0, lr.index_at(step))
-        peak_i = int(np.nanargmax(values))
-        peak = float(values[peak_i])
-        now = float(values[i])
-        if peak <= 0 or not math.isfinite(peak):
-            return {}
-        if np.ptp(values[np.isfinite(values)]) <= 0.01 * peak:
-            phase = "constant"
-        elif now >= 0.95 * peak:
-            phase = "at its peak"
-        elif i < peak_i:
-            phase = "warming up"
-        else:
-            phase = "decaying"
-        return {"lr": now, "lr_peak": peak, "lr_peak_step": int(lr.steps[peak_i]),
-                "lr_phase": phase}
+__all__ = ["Detector", "RunView", "Series", "SeriesDetector", "chance_level", "describe_lr"]
 
 
 def describe_lr(ctx: dict) -> str:

@@ -1,5 +1,57 @@
-"""Renderers of a check's result: text for people, JSON for tools.
+"""The reporters: every output of ``loss-doctor check``, one module each, one
+signature (:class:`Reporter`: ``render(result, options)``), registered here and
+through the ``loss_doctor.reporters`` entry-point group.
 
-Reporters know nothing of statistics: they get ranked findings, the runs
-inventory and the read errors, and lay them out.
+Reporters know nothing of statistics: they get a
+:class:`loss_doctor.check.CheckResult` (ranked findings, the runs read, the
+read errors, the rules that ran) and lay it out.  The core never imports this
+package; the command line picks reporters from :func:`registry`.
 """
+
+from __future__ import annotations
+
+import functools
+from importlib.metadata import entry_points
+
+from .base import Reporter, plain
+from .github import GithubReporter
+from .html import HtmlReporter
+from .json_report import JsonReporter
+from .junit import JunitReporter
+from .markdown import MarkdownReporter
+from .sarif import SarifReporter
+from .text import TextReporter
+
+BUILTIN: tuple[type[Reporter], ...] = (TextReporter, JsonReporter, MarkdownReporter,
+                                       GithubReporter, SarifReporter, JunitReporter,
+                                       HtmlReporter)
+
+__all__ = ["BUILTIN", "Reporter", "formats", "get", "plain", "registry"]
+
+
+def registry() -> dict[str, type[Reporter]]:
+    """Built-in reporters and those of installed plugins, by name."""
+    return dict(_registry())
+
+
+@functools.cache
+def _registry() -> dict[str, type[Reporter]]:
+    found = {cls.name: cls for cls in BUILTIN}
+    for ep in entry_points(group="loss_doctor.reporters"):
+        cls = ep.load()
+        found[cls.name] = cls
+    return found
+
+
+def formats(*, files: bool = False) -> dict[str, type[Reporter]]:
+    """The reporters that print text (``--format``), or with ``files`` those
+    that write a directory (``--report``)."""
+    return {name: cls for name, cls in _registry().items() if cls.writes_files == files}
+
+
+def get(name: str, *, files: bool = False) -> Reporter:
+    """A new reporter of that name; ``KeyError`` naming the known ones."""
+    known = formats(files=files)
+    if name not in known:
+        raise KeyError(f"no reporter {name!r}; known: {', '.join(known)}")
+    return known[name]()

@@ -9,9 +9,11 @@ goes to ``$GITHUB_STEP_SUMMARY`` (Markdown) when that is set.
 
 from __future__ import annotations
 
-from loss_doctor.findings import Finding
+import os
 
+from .base import Reporter
 from .common import location_of, run_files
+from .markdown import MarkdownReporter
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 PER_LEVEL = 10
@@ -25,10 +27,22 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(inventory: dict, findings: list[Finding]) -> str:
-    files = run_files(inventory)
+class GithubReporter(Reporter):
+    name = "github"
+    summary = "GitHub Actions annotations; the full table into $GITHUB_STEP_SUMMARY"
+
+    def render(self, result, options) -> str:
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:  # the full table, beyond GitHub's 10 annotations per level
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(MarkdownReporter().render(result, options) + "\n")
+        return _commands(result)
+
+
+def _commands(result) -> str:
+    files = run_files(result.runs)
     lines, shown, left = [], {}, {}
-    for f in findings:
+    for f in result.findings:
         level = LEVEL[f.severity]
         if shown.get(level, 0) >= PER_LEVEL:
             left[level] = left.get(level, 0) + 1
@@ -41,7 +55,7 @@ def render(inventory: dict, findings: list[Finding]) -> str:
     for level, count in left.items():
         lines.append(f"::notice title=loss-doctor::{count} more {level} finding(s) not shown "
                      "here (GitHub shows 10 per level); see the step summary")
-    for err in inventory["errors"]:
-        lines.append(f"::error file={escape_property(err['path'])},title=unreadable log::"
-                     f"{escape_data(err['message'])}")
+    for err in result.errors:
+        lines.append(f"::error file={escape_property(err.path)},title=unreadable log::"
+                     f"{escape_data(err.message)}")
     return "\n".join(lines)

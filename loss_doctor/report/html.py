@@ -15,6 +15,7 @@ import re
 from loss_doctor.findings import SEVERITY_ORDER, Finding
 
 from . import markdown
+from .base import Reporter
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;
@@ -75,11 +76,41 @@ def _finding_html(f: Finding) -> str:
 
 
 EMBED_ALL = 50  # up to this many runs, every plot is embedded in index.html
+GROUPS = ("losses", "lr", "grad_norm")  # and "metrics" with --plot-metrics
+
+
+class HtmlReporter(Reporter):
+    """``--report DIR``: index.html, report.md and ``plots/``.  The plots are
+    drawn in the workers (:func:`per_run`) and written to ``plots/`` as runs
+    finish, so a report on thousands of runs holds no images in memory."""
+
+    name = "html"
+    summary = "index.html with plots, report.md and the PNGs"
+    writes_files = True
+
+    def __init__(self):
+        self.plots: PlotFiles | None = None
+
+    @staticmethod
+    def per_run(view, findings, options) -> dict[str, bytes]:
+        from .plots import plot_run
+
+        groups = GROUPS + (("metrics",) if options.plot_metrics else ())
+        return plot_run(view, findings, groups=groups)
+
+    def collect(self, run: str, payload: dict[str, bytes], options) -> None:
+        if self.plots is None:
+            self.plots = PlotFiles(options.report_dir)
+        self.plots(run, payload)
+
+    def render(self, result, options) -> dict[str, str]:
+        plots = self.plots or PlotFiles(options.report_dir)
+        return write_report(options.report_dir, plots, result)
 
 
 class PlotFiles:
     """Writes each run's PNGs into ``out_dir/plots`` as they arrive, keeping
-    only their names: a report on thousands of runs holds no images in memory."""
+    only their names."""
 
     def __init__(self, out_dir: str):
         self.out_dir = out_dir
@@ -95,29 +126,22 @@ class PlotFiles:
             self.files.setdefault(run, {})[group] = name
 
 
-def write_report(out_dir: str, images, inventory: dict, findings: list[Finding]
-                 ) -> dict[str, str]:
-    """Write index.html, report.md and plots/*.png; returns their paths.
-    ``images``: a :class:`PlotFiles` that has the plots already, or per run
-    {plot group: PNG} (:func:`report.plots.plot_run`).  The plots of runs with
-    a warning or error are embedded in index.html (all of them, up to
-    ``EMBED_ALL`` runs); the others are linked to ``plots/``."""
-    plots = images if isinstance(images, PlotFiles) else PlotFiles(out_dir)
-    if not isinstance(images, PlotFiles):
-        for run, pngs in images.items():
-            plots(run, pngs)
+def write_report(out_dir: str, plots: PlotFiles, result) -> dict[str, str]:
+    """Write index.html and report.md beside the plots; returns their paths.
+    The plots of runs with a warning or error are embedded in index.html (all
+    of them, up to ``EMBED_ALL`` runs); the others are linked to ``plots/``."""
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
-        fh.write(render(inventory, findings, plots))
+        fh.write(_page(result, plots))
     md = os.path.join(out_dir, "report.md")
     with open(md, "w", encoding="utf-8") as fh:
-        fh.write(markdown.render(inventory, findings, images={
+        fh.write(markdown.document(result, images={
             run: list(groups.values()) for run, groups in plots.files.items()}))
     return {"html": index, "markdown": md, "plots": plots.plots_dir}
 
 
-def render(inventory: dict, findings: list[Finding], plots: PlotFiles) -> str:
-    runs = inventory["runs"]
+def _page(result, plots: PlotFiles) -> str:
+    runs, findings = result.runs, result.findings
     worst: dict[str, Finding] = {}
     for f in findings:
         if f.severity != "info" and (f.run not in worst or
@@ -129,38 +153,38 @@ def render(inventory: dict, findings: list[Finding], plots: PlotFiles) -> str:
            "<meta name=viewport content='width=device-width,initial-scale=1'>",
            "<title>loss-doctor report</title><style>", CSS, "</style></head><body><main>",
            "<h1>loss-doctor report</h1>",
-           f"<div class=sub>{len(runs)} runs · {sum(r['points'] for r in runs):,} points · "
+           f"<div class=sub>{len(runs)} runs · {result.points:,} points · "
            + " · ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
                         for s, n in counts.items()) + "</div>",
            "<h2>Runs</h2><table><tr><th>run</th><th>format</th><th>points</th>"
            "<th>worst finding</th></tr>"]
     order = sorted(runs, key=lambda r: (SEVERITY_ORDER.get(
-        getattr(worst.get(r["run"]), "severity", "info"), 3), r["run"]))
+        getattr(worst.get(r.run), "severity", "info"), 3), r.run))
     for r in order:
-        w = worst.get(r["run"])
+        w = worst.get(r.run)
         what = f"{_badge(w.severity)} {_e(w.code)} {_e(w.kind)} on <code>{_e(w.metric)}</code>" \
             if w else _badge(None)
-        out.append(f"<tr><td><a href='#run-{_e(slug(r['run']))}'>{_e(r['run'])}</a></td>"
-                   f"<td>{_e(r['format'])}</td><td>{r['points']:,}</td><td>{what}</td></tr>")
+        out.append(f"<tr><td><a href='#run-{_e(slug(r.run))}'>{_e(r.run)}</a></td>"
+                   f"<td>{_e(r.format)}</td><td>{r.points:,}</td><td>{what}</td></tr>")
     out.append("</table>")
     problems = [f for f in findings if f.severity != "info"]
     out.append(f"<h2>Findings ({len(problems)})</h2>")
     out += [_finding_html(f) for f in problems] or ["<p>No warnings or errors.</p>"]
-    if inventory["errors"]:
+    if result.errors:
         out.append("<h2>Files that could not be read</h2><ul>")
-        out += [f"<li><code>{_e(e['path'])}</code>: {_e(e['message'])}</li>"
-                for e in inventory["errors"]]
+        out += [f"<li><code>{_e(e.path)}</code>: {_e(e.message)}</li>"
+                for e in result.errors]
         out.append("</ul>")
     out.append("<h2>Runs in detail</h2>")
     if len(runs) > EMBED_ALL:
         out.append("<p class=meta>The plots of runs without warnings are linked, not "
                    "embedded: keep <code>plots/</code> beside this file.</p>")
     for r in order:
-        run = r["run"]
+        run = r.run
         out.append(f"<section class=run id='run-{_e(slug(run))}'><h3>{_e(run)} "
                    f"{_badge(getattr(worst.get(run), 'severity', None))}</h3>"
-                   f"<div class=meta>{_e(r['format'])} · {r['points']:,} points · "
-                   f"x axis: {_e(r.get('x_axis', 'step'))} · {_e(r['path'])}</div>")
+                   f"<div class=meta>{_e(r.format)} · {r.points:,} points · "
+                   f"x axis: {_e(r.x_axis)} · {_e(r.path)}</div>")
         for f in [f for f in findings if f.run == run and f.severity == "info"]:
             out.append(f"<div class=meta><b>{_e(f.code)}</b> {_e(f.message)}</div>")
         embed = len(runs) <= EMBED_ALL or run in worst

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 
-from loss_doctor.findings import Finding
-from loss_doctor.inventory import error_message
+from .base import Reporter
 
 VERSION = 1
 
 
-def document(inventory: dict, findings: list[Finding]) -> dict:
-    runs = [{"run": r["run"], "path": r["path"], "format": r["format"],
-             "metrics": {name: {"points": m["points"], "first_step": m["first_step"],
-                                "last_step": m["last_step"]}
-                         for name, m in r["metrics"].items()}}
-            for r in inventory["runs"]]
-    errors = [{"path": e["path"], "message": error_message(e)}
-              for e in inventory["errors"]]
-    return {"version": VERSION, "runs": runs, "findings": [f.to_dict() for f in findings],
-            "errors": errors}
+class JsonReporter(Reporter):
+    name = "json"
+    summary = "the versioned findings contract, for tools"
+
+    def render(self, result, options) -> str:
+        return json.dumps(document(result), indent=2, allow_nan=False)
 
 
-def render(inventory: dict, findings: list[Finding]) -> str:
-    return json.dumps(document(inventory, findings), indent=2, allow_nan=False)
+def document(result) -> dict:
+    runs = [{"run": r.run, "path": r.path, "format": r.format,
+             "metrics": {s.metric: {"points": s.points, "first_step": s.first_step,
+                                    "last_step": s.last_step} for s in r.series}}
+            for r in result.runs]
+    errors = [{"path": e.path, "message": e.located} for e in result.errors]
+    return {"version": VERSION, "runs": runs,
+            "findings": [f.to_dict() for f in result.findings], "errors": errors}

@@ -11,20 +11,30 @@ import xml.etree.ElementTree as ET
 
 from loss_doctor.findings import SEVERITY_ORDER, Finding
 
+from .base import Reporter
 
-def render(inventory: dict, findings: list[Finding], *, detectors: list, fail_on: str) -> str:
-    limit = SEVERITY_ORDER[fail_on]
+
+class JunitReporter(Reporter):
+    name = "junit"
+    summary = "JUnit XML: a testcase per run and detector, failing at --fail-on"
+
+    def render(self, result, options) -> str:
+        return _suite(result)
+
+
+def _suite(result) -> str:
+    limit = SEVERITY_ORDER[result.config.fail_on]
     by_case: dict[tuple[str, str], list[Finding]] = {}
-    for f in findings:
+    for f in result.findings:
         by_case.setdefault((f.run, f.code), []).append(f)
     suite = ET.Element("testsuite", name="loss-doctor")
     tests = failures = 0
-    for run in inventory["runs"]:
-        for det in detectors:
+    for run in result.runs:
+        for det in result.detectors:
             tests += 1
             case = ET.SubElement(suite, "testcase", name=f"{det.code} {det.name}",
-                                 classname=run["run"])
-            found = by_case.get((run["run"], det.code), [])
+                                 classname=run.run)
+            found = by_case.get((run.run, det.code), [])
             failing = [f for f in found if SEVERITY_ORDER[f.severity] <= limit]
             if failing:
                 failures += 1
@@ -37,13 +47,13 @@ def render(inventory: dict, findings: list[Finding], *, detectors: list, fail_on
             if rest:
                 ET.SubElement(case, "system-out").text = "\n".join(
                     f"[{f.severity}] {f.metric}: {f.message}" for f in rest)
-    for err in inventory["errors"]:
+    for err in result.errors:
         tests += 1
-        case = ET.SubElement(suite, "testcase", name="read", classname=err["path"])
-        ET.SubElement(case, "error", type="unreadable", message=err["message"])
+        case = ET.SubElement(suite, "testcase", name="read", classname=err.path)
+        ET.SubElement(case, "error", type="unreadable", message=err.message)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
-    suite.set("errors", str(len(inventory["errors"])))
+    suite.set("errors", str(len(result.errors)))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
 

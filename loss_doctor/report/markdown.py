@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from loss_doctor.findings import Finding
+from .base import Reporter
 
 ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
@@ -25,11 +25,21 @@ def code(text) -> str:
     return f"<code>{html.escape(str(text), quote=False).replace('|', '&#124;')}</code>"
 
 
-def render(inventory: dict, findings: list[Finding], *, images: dict | None = None) -> str:
+class MarkdownReporter(Reporter):
+    name = "markdown"
+    summary = "a GitHub-flavoured Markdown table (a PR comment, a job summary)"
+
+    def render(self, result, options) -> str:
+        return document(result).rstrip("\n")
+
+
+def document(result, *, images: dict | None = None) -> str:
+    """The Markdown page; ``images``: run -> plot paths to link (report.md)."""
+    findings = result.findings
     counts = {s: sum(f.severity == s for f in findings) for s in ICON}
-    runs = inventory["runs"]
+    runs = result.runs
     lines = ["## loss-doctor", "",
-             f"{len(runs)} run(s), {sum(r['points'] for r in runs):,} points: "
+             f"{len(runs)} run(s), {result.points:,} points: "
              + (", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}"
                           for s, n in counts.items() if n) or "no findings"), ""]
     if findings:
@@ -40,9 +50,9 @@ def render(inventory: dict, findings: list[Finding], *, images: dict | None = No
                 f"{f.step_start}–{f.step_end}"
             lines.append(f"| {f.rank} | {ICON[f.severity]} {f.severity} | `{f.code}` | "
                          f"{cell(f.run)} | {code(f.metric)} | {steps} | {cell(f.message)} |")
-    if inventory["errors"]:
+    if result.errors:
         lines += ["", "### Files that could not be read", ""]
-        lines += [f"- {code(e['path'])}: {cell(e['message'])}" for e in inventory["errors"]]
+        lines += [f"- {code(e.path)}: {cell(e.message)}" for e in result.errors]
     if images:
         lines += ["", "### Plots", ""]
         for run, paths in images.items():

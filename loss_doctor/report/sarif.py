@@ -9,36 +9,38 @@ means nothing for a binary event file.
 
 from __future__ import annotations
 
-import inspect
 import json
 
 from loss_doctor import __version__
-from loss_doctor.detectors import registry
-from loss_doctor.findings import Finding
 
+from .base import Reporter
 from .common import fingerprint, location_of, run_files
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def rules() -> list[dict]:
-    out = []
-    for name, cls in registry().items():
-        doc = inspect.getmodule(cls).__doc__ or ""
-        full = " ".join(doc.strip().split("\n\n")[0].split())
-        out.append({"id": cls.code, "name": name,
-                    "shortDescription": {"text": cls.summary or name},
-                    "fullDescription": {"text": full or cls.summary or name},
-                    "help": {"text": cls.hint or cls.summary or name},
-                    "defaultConfiguration": {"level": LEVEL[cls.severity]}})
-    return sorted(out, key=lambda r: r["id"])
+class SarifReporter(Reporter):
+    name = "sarif"
+    summary = "SARIF 2.1.0, for code-scanning dashboards"
+
+    def render(self, result, options) -> str:
+        return json.dumps(document(result), indent=2)
 
 
-def document(inventory: dict, findings: list[Finding]) -> dict:
-    files = run_files(inventory)
+def _rule(rule) -> dict:
+    short = rule.summary or rule.name
+    return {"id": rule.code, "name": rule.name,
+            "shortDescription": {"text": short},
+            "fullDescription": {"text": rule.description or short},
+            "help": {"text": rule.hint or short},
+            "defaultConfiguration": {"level": LEVEL[rule.severity]}}
+
+
+def document(result) -> dict:
+    files = run_files(result.runs)
     results = []
-    for f in findings:
+    for f in result.findings:
         results.append({
             "ruleId": f.code, "level": LEVEL[f.severity],
             "message": {"text": f.message},
@@ -49,19 +51,16 @@ def document(inventory: dict, findings: list[Finding]) -> dict:
             "properties": {"run": f.run, "metric": f.metric, "step_start": f.step_start,
                            "step_end": f.step_end, "score": f.score, "rank": f.rank},
         })
-    notifications = [{"level": "error", "message": {"text": e["message"]},
+    notifications = [{"level": "error", "message": {"text": e.message},
                       "locations": [{"physicalLocation": {"artifactLocation":
-                                                          {"uri": e["path"]}}}]}
-                     for e in inventory["errors"]]
+                                                          {"uri": e.path}}}]}
+                     for e in result.errors]
     run = {"tool": {"driver": {"name": "loss-doctor", "version": __version__,
                                "informationUri": "https://pypi.org/project/loss-doctor/",
-                               "rules": rules()}},
+                               "rules": [_rule(r) for r in result.rules]}},
            "results": results}
     if notifications:
         run["invocations"] = [{"executionSuccessful": True,
                                "toolExecutionNotifications": notifications}]
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
-
-def render(inventory: dict, findings: list[Finding]) -> str:
-    return json.dumps(document(inventory, findings), indent=2)

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import textwrap
 
-from loss_doctor.findings import Finding
+import click
+
+from .base import Reporter, plain
 
 COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 
 
-def _plain(text, **_):
-    return text
+class TextReporter(Reporter):
+    name = "text"
+    summary = "the ranked findings for a terminal, 80 columns"
+
+    def render(self, result, options) -> str:
+        style = plain if options.color is False else click.style
+        return _layout(result, show_info=options.show_info, quiet=options.quiet, style=style)
 
 
-def render(inventory: dict, findings: list[Finding], *, show_info: bool = False,
-           quiet: bool = False, style=_plain, width: int = 80, filtered: bool = False) -> str:
+def _layout(result, *, show_info: bool, quiet: bool, style, width: int = 80) -> str:
+    findings = result.findings
     shown = [f for f in findings if show_info or f.severity != "info"]
     counts = {s: sum(f.severity == s for f in findings) for s in COLOURS}
     lines = []
-    runs = inventory["runs"]
+    runs = result.runs
     if not quiet:
-        points = sum(r["points"] for r in runs)
+        points = result.points
         summary = ", ".join(f"{n} {s}{'s' * (n != 1 and s != 'info')}"
                             for s, n in counts.items() if n) or "no findings"
         lines.append(style(f"{len(runs)} run{'s' * (len(runs) != 1)}, {points:,} points: "
                            f"{summary}", bold=True))
-    axes = {r["run"]: r.get("x_axis", "step") for r in runs}
+    axes = {r.run: r.x_axis for r in runs}
     for f in shown:
         axis = {"row": "row"}.get(axes.get(f.run, "step"), axes.get(f.run, "step"))
         steps = f"{axis} {f.step_start:,}" if f.step_start == f.step_end else \
@@ -47,12 +54,12 @@ def render(inventory: dict, findings: list[Finding], *, show_info: bool = False,
                 lines.append(style("     " + part, dim=True))
     if not quiet:
         flagged = {f.run for f in findings if f.severity != "info"}
-        clean = [r["run"] for r in runs if r["run"] not in flagged]
+        clean = [r.run for r in runs if r.run not in flagged]
         lines.append("")
         if clean:
             names = ", ".join(clean[:8]) + (f" and {len(clean) - 8} more"
                                             if len(clean) > 8 else "")
-            which = " of the selected codes" if filtered else ""
+            which = " of the selected codes" if result.filtered else ""
             text = (f"no warnings or errors{which} in {len(clean)} run"
                     f"{'s' * (len(clean) != 1)}: {names}")
             lines.extend(style(part, fg="green") for part in textwrap.wrap(text, width))

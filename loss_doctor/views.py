@@ -1,0 +1,137 @@
+"""What the diagnosis, the plots and the inventory see of a run: its series,
+cut once from the run's sorted columns, each with the role it was given.
+
+:func:`view_of` builds the :class:`RunView` of one run as the reader returned it
+(:class:`parsers.frame.RunData`), without a DataFrame; :func:`run_views` cuts a
+parsers frame (the public API) into the same views.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from parsers.frame import RunData, iter_series
+
+from . import roles as roles_mod
+from . import stats
+from .roles import Role, pairs, primary
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric of one run, sorted by step (values may hold NaN/inf)."""
+
+    run: str
+    metric: str
+    role: Role
+    steps: np.ndarray
+    values: np.ndarray
+
+    def finite_prefix(self) -> "Series":
+        """The points before the first non-finite value (what a curve detector
+        should judge: after a NaN the rest is LD101's business)."""
+        bad = np.flatnonzero(~np.isfinite(self.values))
+        if not bad.size:
+            return self
+        end = int(bad[0])
+        return Series(self.run, self.metric, self.role, self.steps[:end], self.values[:end])
+
+    def index_at(self, step: int) -> int:
+        """The index of the last point at or before ``step`` (-1 before the first)."""
+        return int(np.searchsorted(self.steps, step, side="right")) - 1
+
+    def value_at(self, step: int) -> float:
+        """The value at the last point at or before ``step`` (NaN before the first)."""
+        i = self.index_at(step)
+        return float(self.values[i]) if i >= 0 else math.nan
+
+    def smoothed(self) -> np.ndarray:
+        """The centred rolling median the detectors judge levels by (linear space)."""
+        return stats.rolling_median(self.values, stats.smoothing_window(self.values.size))
+
+
+@dataclass
+class RunView:
+    """Everything a detector may look at for one run."""
+
+    run: str
+    series: dict[str, Series]
+    roles: dict[str, Role] = field(default_factory=dict)
+
+    def of_role(self, *roles: str) -> list[Series]:
+        return [s for s in self.series.values() if s.role.role in roles]
+
+    def primary(self, role: str) -> Series | None:
+        found = primary(self.roles, role)
+        return self.series[found.name] if found else None
+
+    def main_curve(self, *roles: str, min_points: int = 1) -> Series | None:
+        """The finite part of the first role's main series that exists, if it
+        has at least ``min_points`` points."""
+        for role in roles:
+            series = self.primary(role)
+            if series is not None:
+                series = series.finite_prefix()
+                return series if series.values.size >= min_points else None
+        return None
+
+    def pairs(self) -> list[tuple[Series, Series]]:
+        return [(self.series[t.name], self.series[v.name]) for t, v in pairs(self.roles)]
+
+    def lr_context(self, step: int) -> dict:
+        """What the learning rate was doing at ``step`` (empty if not logged)."""
+        lr = self.primary("lr")
+        if lr is None or lr.values.size < 3:
+            return {}
+        values = lr.values
+        i = max(0, lr.index_at(step))
+        peak_i = int(np.nanargmax(values))
+        peak = float(values[peak_i])
+        now = float(values[i])
+        if peak <= 0 or not math.isfinite(peak):
+            return {}
+        if np.ptp(values[np.isfinite(values)]) <= 0.01 * peak:
+            phase = "constant"
+        elif now >= 0.95 * peak:
+            phase = "at its peak"
+        elif i < peak_i:
+            phase = "warming up"
+        else:
+            phase = "decaying"
+        return {"lr": now, "lr_peak": peak, "lr_peak_step": int(lr.steps[peak_i]),
+                "lr_phase": phase}
+
+
+def _view(run: str, raw: dict, overrides: dict | None) -> RunView:
+    roles = roles_mod.assign_all(raw, overrides)
+    series = {m: Series(run, m, roles[m], s, v) for m, (s, v) in raw.items()}
+    return RunView(run, series, roles)
+
+
+def view_of(data: RunData, role_overrides: dict[str, str] | None = None) -> RunView:
+    """The view of one run's data (sorted by metric, then step); roles are
+    assigned here, once.  A run with no points has no series."""
+    n = len(data.step)
+    cuts = np.flatnonzero(np.diff(data.metric)) + 1 if n else np.empty(0, np.int64)
+    raw = {}
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, n]) if n else ():
+        raw[data.names[int(data.metric[a])]] = (data.step[a:b], data.value[a:b])
+    return _view(data.run, raw, role_overrides)
+
+
+def run_views(df: pd.DataFrame, role_overrides: dict[str, str] | None = None):
+    """One :class:`RunView` per run of a parsers frame (sorted by run, metric,
+    step) that holds points."""
+    current, series = None, {}
+    for run, metric, steps, values in iter_series(df):
+        if run != current:
+            if current is not None:
+                yield _view(current, series, role_overrides)
+            current, series = run, {}
+        series[metric] = (steps, values)
+    if current is not None:
+        yield _view(current, series, role_overrides)
