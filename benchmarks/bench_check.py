@@ -108,7 +108,7 @@ def child(kind: str, path: str) -> None:
         extra = {}
     else:
         from loss_doctor.config import Config
-        from loss_doctor.diagnose import diagnose_frame
+        from loss_doctor.diagnosis import diagnose_frame
 
         df = parsers.read_logdir(path)
         findings = diagnose_frame(df, Config())

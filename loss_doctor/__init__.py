@@ -5,6 +5,9 @@
 ...     print(f.rank, f.severity, f.code, f.run, f.metric, f.message)
 
 The readers live in the top-level ``parsers`` package (``parsers.read_logdir``).
+``diagnose`` and ``Finding`` are imported on first use, so that importing a
+part of the package (the reporters, the command line's ``--version``) does not
+import the detectors and their statistics libraries.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -14,7 +17,16 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-from loss_doctor.diagnose import diagnose  # noqa: E402  (the module's name, on purpose)
-from loss_doctor.findings import Finding  # noqa: E402
-
 __all__ = ["Finding", "__version__", "diagnose"]
+
+_LAZY = {"diagnose": "loss_doctor.diagnosis", "Finding": "loss_doctor.findings"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'loss_doctor' has no attribute {name!r}")

@@ -20,7 +20,7 @@ import parsers
 from . import baseline as baseline_mod
 from . import config as config_mod
 from .detectors import rule_of, rules
-from .diagnose import build_detectors
+from .diagnosis import build_detectors
 from .errors import InputError
 from .findings import SEVERITY_ORDER, Finding
 from .inputs import nothing_read, refuse_inside, sources_for

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import parsers
 
 from .config import Config
-from .diagnose import diagnose_view
+from .diagnosis import diagnose_view
 from .errors import LossDoctorError
 from .findings import Finding
 from .inventory import read_run

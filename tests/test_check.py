@@ -175,7 +175,7 @@ def test_unreadable_files_are_listed_and_the_rest_checked(tmp_path):
 def test_in_a_sweep_the_run_that_blew_up_comes_first():
     from loss_doctor import datasets as ds
     from loss_doctor.config import Config
-    from loss_doctor.diagnose import diagnose_frame
+    from loss_doctor.diagnosis import diagnose_frame
 
     runs = {f"sweep/lr_{i}": ds.healthy(seed=i) for i in range(6)}
     runs["sweep/lr_9"] = ds.blowup_after_warmup(seed=9)

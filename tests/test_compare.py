@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from loss_doctor import datasets as ds
 from loss_doctor.cli import cli
 from loss_doctor.compare import compare
-from loss_doctor.diagnose import run_views
+from loss_doctor.diagnosis import run_views
 
 from .conftest import SAMPLE_LOGS
 

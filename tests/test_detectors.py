@@ -7,7 +7,7 @@ import pytest
 
 from loss_doctor import datasets as ds
 from loss_doctor.config import Config
-from loss_doctor.diagnose import diagnose_frame
+from loss_doctor.diagnosis import diagnose_frame
 
 
 def problems(run, config=None):

@@ -11,7 +11,7 @@ from loss_doctor import datasets as ds
 from loss_doctor.check import CheckOptions, CheckResult
 from loss_doctor.cli import cli
 from loss_doctor.config import Config
-from loss_doctor.diagnose import diagnose_frame, run_views
+from loss_doctor.diagnosis import diagnose_frame, run_views
 from loss_doctor.inventory import inventory
 from loss_doctor.report.html import HtmlReporter
 from loss_doctor.report.plots import _reduce, plot_run
