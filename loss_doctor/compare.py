@@ -125,14 +125,14 @@ def describe(c: Comparison, candidate: str, reference: str) -> str:
 def load_run(path: str, role_overrides: dict) -> RunView:
     """The view of the one run at ``path`` (a run directory or log file)."""
     from .inputs import nothing_read, sources_for
-    from .inventory import read_run
+    from .inventory import read_view
 
     sources = sources_for((path,))
     if len(sources) > 1:
         raise InputError(f"{path} holds {len(sources)} runs; give one run's directory or file")
     view, errors = None, []
     if sources:
-        view, _, errors = read_run(sources[0], role_overrides, parsers.cache_dir_of(True))
+        view, _, errors = read_view(sources[0], role_overrides, parsers.cache_dir_of(True))
     nothing_read([view] if view else [], errors, (path,))
     return view
 

@@ -29,7 +29,7 @@ def run_info(view: RunView, info: dict) -> RunInfo:
                    notes=tuple(info.get("notes", ())))
 
 
-def read_run(source, roles: dict, cache_dir: str | None):
+def read_view(source, roles: dict, cache_dir: str | None):
     """(view or None, RunInfo or None, read errors) of one discovered run."""
     data, errors = read_source(source, cache_dir)
     errors = [e.record() for e in errors]
@@ -44,7 +44,7 @@ def collect(sources, roles: dict, cache_dir: str | None, *, root: str = "",
     """The inventory of discovered runs, read one at a time (no frame)."""
     runs, errors = [], []
     for source in (progress(sources) if progress else sources):
-        _, info, errs = read_run(source, roles, cache_dir)
+        _, info, errs = read_view(source, roles, cache_dir)
         errors += errs
         if info is not None:
             runs.append(info)

@@ -25,7 +25,7 @@ from .config import Config
 from .diagnosis import diagnose_view
 from .errors import LossDoctorError
 from .findings import Finding
-from .inventory import read_run
+from .inventory import read_view
 from .ranking import rank
 from .records import RunInfo
 
@@ -57,7 +57,7 @@ def check_source(source: parsers.RunSource, job: Job):
     """(RunInfo or None, findings, read errors, {hook name: payload}) of one
     run.  The run is cut into its view once; detectors, hooks and the run's
     record all see that view."""
-    view, info, errors = read_run(source, job.config.roles, parsers.cache_dir_of(job.cache))
+    view, info, errors = read_view(source, job.config.roles, parsers.cache_dir_of(job.cache))
     if view is None:
         return None, [], errors, {}
     findings = diagnose_view(view, list(job.detectors), job.config)
@@ -89,8 +89,8 @@ def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=
         results = progress(results, len(sources), "checking")
     done = []
     for index, (info, found, errs, payloads) in results:
-        for name, payload in payloads.items():
-            if on_payload is not None:
+        if on_payload is not None:
+            for name, payload in payloads.items():
                 on_payload(info.run, name, payload)
         done.append((index, info, found, errs))
     runs, findings, errors = [], [], []
