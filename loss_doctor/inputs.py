@@ -4,6 +4,7 @@ frame is wanted, and never written into."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import parsers
 from parsers import storage
@@ -41,7 +42,7 @@ def sources_for(paths) -> list[parsers.RunSource]:
     out = []
     for root, sources in groups:
         prefix = (root.rstrip("/\\") or ".") + "/" if clash and root is not None else ""
-        out += [parsers.RunSource(prefix + s.run, s.path, s.format, s.files) for s in sources]
+        out += [replace(s, run=prefix + s.run) for s in sources]
     return out
 
 

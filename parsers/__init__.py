@@ -44,7 +44,7 @@ import os
 
 import pandas as pd
 
-from . import storage
+from . import formats, storage
 from .discover import RunSource, classify, discover, runs_of_files
 from .errors import ParseError, ReadError
 from .format import Format
@@ -132,6 +132,7 @@ def read_file(path: str | os.PathLike, *, run: str | None = None) -> pd.DataFram
     fmt = classify(path)
     if fmt is None:
         raise ParseError(path, f"not a log format loss_doctor reads ({looked_for()})")
+    if formats.get(fmt).grouping == "contained":  # a database of runs: all of them
+        return read_sources(discover(path), root=path, strict=True)
     name = run or storage.parent_name(path)
-    df = read_sources([RunSource(name, path, fmt, (path,))], root=path, strict=True)
-    return df
+    return read_sources([RunSource(name, path, fmt, (path,))], root=path, strict=True)

@@ -41,8 +41,8 @@ def default_dir() -> str:
     return os.path.join(base, "loss_doctor")
 
 
-def _key(paths: list[str]) -> str | None:
-    parts = [f"v{VERSION}"]
+def _key(paths: list[str], run: str | None = None) -> str | None:
+    parts = [f"v{VERSION}"] + ([f"run {run}"] if run is not None else [])
     for path in paths:
         sig = storage.signature(path)
         if sig is None:
@@ -51,8 +51,9 @@ def _key(paths: list[str]) -> str | None:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def load(cache_dir: str, paths: list[str]) -> FileData | None:
-    key = _key(paths)
+def load(cache_dir: str, paths: list[str], run: str | None = None) -> FileData | None:
+    """The cached data of ``paths`` (of the run ``run`` in a file of several)."""
+    key = _key(paths, run)
     if key is None:
         return None
     entry = os.path.join(cache_dir, key + ".npz")
@@ -69,8 +70,8 @@ def load(cache_dir: str, paths: list[str]) -> FileData | None:
         return None
 
 
-def store(cache_dir: str, paths: list[str], data: FileData) -> None:
-    key = _key(paths)
+def store(cache_dir: str, paths: list[str], data: FileData, run: str | None = None) -> None:
+    key = _key(paths, run)
     if key is None:
         return
     meta = {"path": data.path, "format": data.format, "names": data.names,

@@ -30,12 +30,14 @@ SKIP_DIRS = {"__pycache__", "node_modules"}
 
 @dataclass(frozen=True)
 class RunSource:
-    """One run to read: its id, its directory (or file), format and files."""
+    """One run to read: its id, its directory (or file), format and files;
+    ``key`` picks the run inside a file that holds several (a database)."""
 
     run: str
     path: str
     format: str
     files: tuple[str, ...]
+    key: str | None = None
 
 
 def classify(path: str) -> str | None:
@@ -65,6 +67,8 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
         fmt = classify(root)
         if fmt is None:
             return []
+        if formats.get(fmt).grouping == "contained":
+            return _contained(root, root, fmt)
         return [RunSource(storage.basename(root), root, fmt, (root,))]
     sources: list[RunSource] = []
     owned: dict[tuple[str, str], list[str]] = {}  # (format, run directory) -> files
@@ -75,8 +79,10 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
 
     for dirpath, filenames in storage.walk(root, recursive=recursive, keep=keep):
         sources.extend(_sources_in(root, dirpath, filenames, owned))
-    for (fmt, run_dir), paths in owned.items():
-        sources.append(RunSource(_run_id(root, run_dir), run_dir, fmt, tuple(sorted(paths))))
+    for (found, run_dir), paths in owned.items():
+        fmt = formats.get(found)
+        run = fmt.run_id(root, run_dir) if fmt.run_id else _run_id(root, run_dir)
+        sources.append(RunSource(run, run_dir, found, tuple(sorted(paths))))
     sources = _unique_ids(sources)
     return sorted(sources, key=lambda s: _natural(s.run))
 
@@ -85,7 +91,7 @@ def _sources_in(root, dirpath, filenames, owned) -> list[RunSource]:
     """The runs of one directory's files; files of ``owner``-grouped formats
     are added to ``owned`` (their run may span directories)."""
     by_dir: dict[str, list[str]] = {}
-    tables = []
+    tables, contained = [], []
     for name in filenames:
         path = storage.join(dirpath, name)
         found = classify(path)
@@ -96,6 +102,8 @@ def _sources_in(root, dirpath, filenames, owned) -> list[RunSource]:
             by_dir.setdefault(found, []).append(path)
         elif fmt.grouping == "owner":
             owned.setdefault((found, fmt.owner(dirpath, root)), []).append(path)
+        elif fmt.grouping == "contained":
+            contained += _contained(root, path, found)
         else:
             tables.append((path, found))
     out = [RunSource(_run_id(root, dirpath), dirpath, found, tuple(paths))
@@ -105,20 +113,32 @@ def _sources_in(root, dirpath, filenames, owned) -> list[RunSource]:
     for path, found in tables:
         run_path = dirpath if alone else path
         out.append(RunSource(_run_id(root, run_path), run_path, found, (path,)))
-    return out
+    return out + contained
+
+
+def _contained(root: str, path: str, found: str) -> list[RunSource]:
+    """The runs inside one file, named by the file's directory and the run."""
+    where = _run_id(root, storage.dirname(path)) if path != root else ""
+    prefix = "" if where in ("", storage.root_name(root)) else where + "/"
+    return [RunSource(prefix + name, path, found, (path,), key)
+            for name, key in formats.get(found).runs_in(path)]
 
 
 def _unique_ids(sources: list[RunSource]) -> list[RunSource]:
-    """Where two sources would share a directory's id (a lone CSV beside a
-    trainer state, say), every one but a directory's own (event files) is
-    named by its file."""
+    """Where two sources would share an id (a lone CSV beside a trainer state,
+    two MLflow runs of one name), every one but a directory's own (event
+    files) is told apart by its file or its directory."""
     count: dict[str, int] = {}
     for s in sources:
         count[s.run] = count.get(s.run, 0) + 1
     out = []
     for s in sources:
-        if count[s.run] > 1 and formats.get(s.format).grouping != "directory":
-            s = RunSource(f"{s.run}/{storage.basename(s.files[0])}", s.path, s.format, s.files)
+        fmt = formats.get(s.format)
+        if count[s.run] > 1 and fmt.grouping != "directory":
+            # by its file; a run the format names itself, by its directory (its id)
+            name = storage.basename(s.files[0] if fmt.run_id is None else s.path)
+            name = s.key if fmt.grouping == "contained" else name
+            s = RunSource(f"{s.run}/{name}", s.path, s.format, s.files, s.key)
         out.append(s)
     return out
 
@@ -141,5 +161,5 @@ def runs_of_files(paths, root: str | None = None) -> list[RunSource]:
     for folder in sorted(dirs):
         for s in discover(folder, recursive=False):
             run = os.path.relpath(s.path, root).replace(os.sep, "/")
-            sources.append(RunSource(run, s.path, s.format, s.files))
+            sources.append(RunSource(run, s.path, s.format, s.files, s.key))
     return sorted(_unique_ids(sources), key=lambda s: _natural(s.run))

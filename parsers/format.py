@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-GROUPINGS = ("file", "directory", "owner")
+GROUPINGS = ("file", "directory", "owner", "contained")
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,16 @@ class Format:
     * ``"owner"``: a file belongs to the run of ``owner(dirpath)``, which may be
       a parent directory (a checkpoint's copy of the trainer state);
     * ``"file"``: a file alone in its directory is that directory's run, else
-      each file is a run named by its path.
+      each file is a run named by its path;
+    * ``"contained"``: one file holds several runs (a database):
+      ``runs_in(path)`` lists them as ``(name, key)``, and ``read(path, key)``
+      reads one.
 
     ``run_subdir(name)``: subdirectories read as part of their parent's run
     even when only that one directory is read (``checkpoint-500/``).
+    ``run_id(root, run_dir)``: the run's id where the format names its runs
+    itself (MLflow: experiment and run name instead of two ids); else the run
+    directory's path relative to the root.
     ``finish(source, run)``: facts found beside the files, added to the run's
     ``info`` after reading (Lightning's ``hparams.yaml``).
     """
@@ -52,6 +58,8 @@ class Format:
     owner: Callable[[str], str] | None = None
     together: bool = False
     run_subdir: Callable[[str], bool] | None = None
+    run_id: Callable[[str, str], str] | None = None
+    runs_in: Callable[[str], list[tuple[str, str]]] | None = None
     finish: Callable | None = None
 
     def __post_init__(self):
@@ -59,6 +67,8 @@ class Format:
             raise ValueError(f"grouping must be one of {GROUPINGS}, not {self.grouping!r}")
         if (self.grouping == "owner") != (self.owner is not None):
             raise ValueError("an owner function goes with grouping='owner', and only with it")
+        if (self.grouping == "contained") != (self.runs_in is not None):
+            raise ValueError("runs_in goes with grouping='contained', and only with it")
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -8,12 +8,14 @@ that ends with a :class:`parsers.format.Format` and one line here.
 
 from __future__ import annotations
 
-from . import csvlog, hf_trainer, jsonl, tfevents
+from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, tfevents
 from .format import Format
 
 FORMATS: tuple[Format, ...] = (
     tfevents.FORMAT,
     hf_trainer.FORMAT,
+    mlflow.FORMAT,  # before CSV and JSON lines: a metric's file may be named loss.csv
+    mlflow_sqlite.FORMAT,
     csvlog.FORMAT,
     jsonl.FORMAT,
 )

@@ -28,11 +28,11 @@ def read_source(source: RunSource, cache_dir: str | None = None
     for item in batches:
         paths = item if isinstance(item, list) else [item]
         try:
-            data = cache_mod.load(cache_dir, paths) if cache_dir else None
+            data = cache_mod.load(cache_dir, paths, source.key) if cache_dir else None
             if data is None:
-                data = fmt.read(item)
+                data = fmt.read(item) if source.key is None else fmt.read(item, source.key)
                 if cache_dir:
-                    cache_mod.store(cache_dir, paths, data)
+                    cache_mod.store(cache_dir, paths, data, source.key)
         except ParseError as err:
             errors.append(err)
             continue
