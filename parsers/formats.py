@@ -8,7 +8,7 @@ that ends with a :class:`parsers.format.Format` and one line here.
 
 from __future__ import annotations
 
-from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, tfevents
+from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, stdout, tfevents
 from .format import Format
 
 FORMATS: tuple[Format, ...] = (
@@ -18,6 +18,7 @@ FORMATS: tuple[Format, ...] = (
     mlflow_sqlite.FORMAT,
     csvlog.FORMAT,
     jsonl.FORMAT,
+    stdout.FORMAT,  # last: a .log/.txt that no other format claims, if it prints metrics
 )
 
 

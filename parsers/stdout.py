@@ -1,0 +1,290 @@
+"""What training scripts print: ``train.log``, ``slurm-123.out``, ``nohup.out``,
+W&B's ``files/output.log``; often the only log there is.
+
+Every line is read for ``name value`` pairs, in the spellings scripts use:
+
+* HF Trainer's printed dicts: ``{'loss': 2.31, 'grad_norm': 1.2, 'learning_rate':
+  5e-05, 'epoch': 0.1}``, ``{'eval_loss': 0.52, ...}``;
+* Keras ``fit``: ``Epoch 3/10``, then ``375/375 [====] - 2s - loss: 0.52 -
+  accuracy: 0.81 - val_loss: 0.60``;
+* PyTorch examples: ``| epoch 1 | 200/2983 batches | lr 20.00 | ms/batch 45 |
+  loss 7.63 | ppl 2057``, ``| end of epoch 1 | valid loss 5.80 |``;
+* nanoGPT: ``iter 100: loss 2.3456, time 30.12ms``, ``step 250: train loss 2.10,
+  val loss 2.20``; ``step:125/3200 val_loss:4.2 train_time:1234ms``;
+* ``Epoch [1/10], Step [100/600], Loss: 0.2212``; tqdm's ``450/1000 [...,
+  loss=0.52]``; and plain ``key=value`` / ``key: value`` lines.
+
+Names are kept as printed (``valid loss``, ``Loss``).  Units after a number
+(``30ms``, ``5%``) are dropped; ``nan``/``inf`` in any case are values (``nanms``
+too: a NaN time is a NaN point of a timing series, which no detector reads as
+a loss).  The x axis of a line: its step field (``step``, ``iter``,
+``global_step``, ``Step [100/600]``); else its epoch and batch counter
+(``epoch 2``, ``200/2983``: ``(2 - first epoch) * 2983 + 200``, so that epochs
+and batches make one global step); else, for a line with an epoch only, the
+step of the line before it (an end-of-epoch validation) or, with no steps in
+the file at all, the epoch; else the epoch of a preceding ``Epoch 3/10`` line.
+A file where no line has any of these uses the order of its metric lines
+(``x_axis`` says ``line``).
+
+Lines are grouped by their shape (the line with its numbers masked): a shape
+seen once is not a series (a config dump, a final summary) and is left out; a
+name printed in several shapes is one series (HF's ``epoch`` on train and eval
+lines).  Progress
+bar redraws (``\\r``) keep the last one; ANSI colours are dropped; pasted
+source code, tracebacks and warnings are skipped.  A text file with no such
+lines is not a log, and not an error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+from . import storage
+from .errors import ParseError
+from .format import Format
+from .frame import FileData
+
+SUFFIXES = (".log", ".txt", ".out")
+_MAX_LINE = 1 << 16  # longer lines are not metrics (a dumped array, a base64 blob)
+_SNIFF = 256 << 10  # bytes read to decide whether a text file is a training log
+STEP_KEYS = {"step", "steps", "global_step", "train_step", "iter", "iteration", "it"}
+EPOCH_KEYS = {"epoch", "epochs"}
+INNER_WORDS = {"", "batch", "batches", "it", "its", "step", "steps", "iter", "iters"}
+# a line must name one of these to make a text file a training log
+METRIC_WORDS = re.compile(r"loss|acc|accuracy|ppl|perplexity|\blr\b|learning.rate|grad.?norm|"
+                          r"\bwer\b|\bcer\b|bleu|\bf1\b|\bauc\b|\bmse\b|\bmae\b", re.I)
+
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
+_WORD = r"(?!(?:nan|inf)[a-z%/]*\b)[A-Za-z][\w./-]*"  # nan, inf, nanms: values, not names
+_KEY = rf"{_WORD}(?: {_WORD}){{0,2}}"
+_PAIR = re.compile(rf"(?<![\w.'\"-])['\"]?(?P<key>{_KEY})['\"]?\s*(?:[:=]\s*|\s+)"
+                   rf"(?P<value>{_NUMBER})(?P<unit>[A-Za-z%/]*)(?![\w.])", re.I)
+_COUNTER = re.compile(r"(?:(?<![\w.])(?P<key>[A-Za-z][\w ]{0,20}?)\s*[:=]?\s*)?\[?\s*"
+                      r"(?<![\w./])(?P<n>\d+)\s*/\s*(?P<m>\d+)(?![\w./])\s*\]?"
+                      r"(?:\s*(?P<word>[A-Za-z]+))?", re.I)
+_MASK = re.compile(_NUMBER, re.I)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CODE = re.compile(r"^\s*(?:def |class |import |from \S+ import |for .+ in .+:|if .+:$|elif |"
+                   r"else:|while .+:|return\b|print\(|with .+:|#|@\w)|\w\(.*=.*\)")
+_WARNING = re.compile(r"warnings?\b|warn\(|deprecat", re.I)
+
+
+def _is_whole(value: float) -> bool:
+    return math.isfinite(value) and value == int(value) and abs(value) < 2 ** 63
+
+
+class _Line:
+    """One metric line: its shape, x (None: to be found), metrics."""
+
+    __slots__ = ("shape", "x", "metrics", "epoch_only")
+
+    def __init__(self, shape, x, metrics, epoch_only=False):
+        self.shape, self.x, self.metrics, self.epoch_only = shape, x, metrics, epoch_only
+
+
+def _clean(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    text = text.rstrip("\r\n")
+    if "\r" in text:  # a progress bar redrawn in place: the last drawing
+        parts = [p for p in text.split("\r") if p.strip()]
+        text = parts[-1] if parts else ""
+    return _ANSI.sub("", text)
+
+
+def _parse(text: str):
+    """(metrics [(key, value)], step, epoch, inner (n, m)) of one line."""
+    counters, spans = [], []
+    for m in _COUNTER.finditer(text):
+        key = (m["key"] or "").strip().lower()
+        counters.append((key, int(m["n"]), int(m["m"]), (m["word"] or "").lower()))
+        spans.append(m.span())
+    step = epoch = inner = None
+    steps = []
+    for key, n, total, word in counters:
+        last = key.split(" ")[-1] if key else ""
+        if last in STEP_KEYS:
+            steps.append((n, total))
+        elif last in EPOCH_KEYS:
+            epoch = n
+        elif last in INNER_WORDS or word in INNER_WORDS:
+            inner = (n, total)
+    for n, total in steps:  # "Epoch [2/10], Step [100/600]": a step within the epoch
+        if epoch is not None and inner is None:
+            inner = (n, total)
+        else:
+            step = n
+    metrics = []
+    for m in _PAIR.finditer(text):
+        if any(a <= m.start("value") < b for a, b in spans):
+            continue  # a number of a counter
+        key = m["key"].strip()
+        lower = key.lower()
+        value = float(m["value"])
+        whole = _is_whole(value) and not re.search(r"[.eE]", m["value"]) and not m["unit"]
+        if lower.replace(" ", "_") in STEP_KEYS:
+            if whole:
+                step = int(value)
+            continue
+        if lower.split(" ")[-1] in EPOCH_KEYS and whole:  # "epoch 3"; HF's 'epoch': 1.0
+            epoch = int(value)                              # is a metric (fractional epochs)
+            continue
+        metrics.append((key, value))
+    return metrics, step, epoch, inner
+
+
+def _lines(fh, limit: int | None = None):
+    """Decoded lines of a binary file object; over-long lines are skipped."""
+    read = 0
+    while raw := fh.readline(_MAX_LINE + 1):
+        read += len(raw)
+        if len(raw) > _MAX_LINE and not raw.endswith(b"\n"):
+            while (more := fh.readline(_MAX_LINE + 1)) and not more.endswith(b"\n"):
+                read += len(more)
+            continue
+        yield raw
+        if limit is not None and read >= limit:
+            return
+
+
+class _Skipper:
+    """Tracebacks (until their last, unindented line), pasted code, warnings."""
+
+    def __init__(self):
+        self.in_traceback = False
+        self.skipped = 0
+
+    def skip(self, text: str) -> bool:
+        if self.in_traceback:
+            if text[:1].isspace() or not text.strip():
+                return True
+            self.in_traceback = False  # "ValueError: ...": the traceback's end
+            return True
+        if text.startswith("Traceback (most recent call last)"):
+            self.in_traceback = True
+            self.skipped += 1
+            return True
+        if _CODE.search(text) or _WARNING.search(text):
+            self.skipped += 1
+            return True
+        return False
+
+
+def looks_like_stdout_log(path: str) -> bool:
+    """Two lines in the first 256 KB that print a metric with a value."""
+    found = 0
+    skipper = _Skipper()
+    try:
+        with storage.open_binary(path) as fh:
+            for raw in _lines(fh, _SNIFF):
+                text = _clean(raw)
+                if skipper.skip(text):
+                    continue
+                metrics, *_ = _parse(text)
+                if any(METRIC_WORDS.search(key) for key, _ in metrics):
+                    found += 1
+                    if found >= 2:
+                        return True
+    except OSError:
+        return False
+    return False
+
+
+def read_stdout(path: str | os.PathLike) -> FileData:
+    path = os.fspath(path)
+    lines: list[_Line] = []
+    skipper = _Skipper()
+    context_epoch = first_epoch = last_x = None
+    has_steps = False
+    cut = False
+    try:
+        with storage.open_binary(path) as fh:
+            for raw in _lines(fh):
+                if not raw.endswith(b"\n"):
+                    cut = bool(raw.strip())  # a line still being written: its number may be cut
+                    break
+                text = _clean(raw)
+                if not text.strip() or skipper.skip(text):
+                    continue
+                metrics, step, epoch, inner = _parse(text)
+                if epoch is not None and first_epoch is None:
+                    first_epoch = epoch
+                if not metrics:
+                    if epoch is not None:
+                        context_epoch = epoch  # "Epoch 3/10" before Keras' progress
+                    continue
+                epoch_only = False
+                if step is not None:
+                    x = step
+                elif inner is not None and (epoch if epoch is not None else context_epoch) \
+                        is not None:
+                    e = epoch if epoch is not None else context_epoch
+                    x = (e - (first_epoch or 0)) * inner[1] + inner[0]
+                elif inner is not None:  # tqdm's 450/1000 with no epoch: the step
+                    x = inner[0]
+                elif epoch is not None:
+                    x, epoch_only = (last_x if has_steps else epoch), not has_steps
+                elif context_epoch is not None and not has_steps:
+                    x, epoch_only = context_epoch, True
+                else:
+                    x = last_x
+                if x is not None and not epoch_only and (step is not None or inner is not None):
+                    has_steps = True
+                if x is not None:
+                    last_x = x
+                lines.append(_Line(_MASK.sub("#", text).strip(), x, metrics, epoch_only))
+    except OSError as exc:
+        raise ParseError(path, exc.strerror or str(exc)) from None
+    return _to_points(path, lines, has_steps, cut, skipper.skipped)
+
+
+def _to_points(path, lines, has_steps, cut, skipped) -> FileData:
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.shape] = counts.get(line.shape, 0) + 1
+    series = [line for line in lines if counts[line.shape] > 1]
+    once = len(lines) - len(series)
+    if not series:
+        raise ParseError(path, "no metric printed on more than one line")
+    any_x = any(line.x is not None for line in series)
+    metric, step, value = [], [], []
+    errors, dropped = [], 0
+    for order, line in enumerate(series):
+        x = line.x if any_x else order
+        if x is None:  # metric lines before the first line with a step
+            dropped += 1
+            continue
+        if not -2 ** 63 <= x < 2 ** 63:
+            errors.append(ParseError(path, f"step {x} does not fit in 64 bits; line skipped"))
+            continue
+        for key, val in line.metrics:
+            metric.append(key)
+            step.append(x)
+            value.append(val)
+    axis = "step" if has_steps else "epoch" if any(line.epoch_only for line in series) \
+        else "step" if any_x else "line"
+    notes = []
+    if cut:
+        notes.append("last line incomplete (no line end): a run still being written? "
+                     "kept the lines before it")
+    if once:
+        notes.append(f"{once} line(s) printed once (a config, a summary) are not series")
+    if dropped:
+        notes.append(f"{dropped} metric line(s) before the first step left out")
+    if skipped:
+        notes.append(f"{skipped} line(s) of code, tracebacks or warnings skipped")
+    return FileData.from_points(path, "stdout", metric, step, value, x_axis=axis,
+                                notes=notes, errors=errors)
+
+
+def _classify(path: str) -> str | None:
+    name = storage.basename(path).lower()
+    if name.endswith(SUFFIXES) and looks_like_stdout_log(path):
+        return "stdout"
+    return None
+
+
+FORMAT = Format(name="stdout", label="printed training logs",
+                files="*.log, *.txt, *.out (slurm-123.out, nohup.out, output.log)",
+                classify=_classify, read=read_stdout)
