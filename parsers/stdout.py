@@ -47,7 +47,8 @@ from .format import Format
 from .frame import FileData
 
 SUFFIXES = (".log", ".txt", ".out")
-_MAX_LINE = 1 << 16  # longer lines are not metrics (a dumped array, a base64 blob)
+_MAX_RAW = 1 << 20  # a physical line: a progress bar redrawn a thousand times fits
+_MAX_LINE = 1 << 14  # its last drawing: longer is not a metrics line (an array, a blob)
 _SNIFF = 256 << 10  # bytes read to decide whether a text file is a training log
 STEP_KEYS = {"step", "steps", "global_step", "train_step", "iter", "iteration", "it"}
 EPOCH_KEYS = {"epoch", "epochs"}
@@ -57,17 +58,22 @@ METRIC_WORDS = re.compile(r"loss|acc|accuracy|ppl|perplexity|\blr\b|learning.rat
                           r"\bwer\b|\bcer\b|bleu|\bf1\b|\bauc\b|\bmse\b|\bmae\b", re.I)
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
-_WORD = r"(?!(?:nan|inf)[a-z%/]*\b)[A-Za-z][\w./-]*"  # nan, inf, nanms: values, not names
+_WORD = r"(?!(?:nan|inf)[a-z%/]{0,8}\b)[A-Za-z][\w./-]*"  # nan, inf, nanms: values, not names
 _KEY = rf"{_WORD}(?: {_WORD}){{0,2}}"
-_PAIR = re.compile(rf"(?<![\w.'\"-])['\"]?(?P<key>{_KEY})['\"]?\s*(?:[:=]\s*|\s+)"
-                   rf"(?P<value>{_NUMBER})(?P<unit>[A-Za-z%/]*)(?![\w.])", re.I)
-_COUNTER = re.compile(r"(?:(?<![\w.])(?P<key>[A-Za-z][\w ]{0,20}?)\s*[:=]?\s*)?\[?\s*"
-                      r"(?<![\w./])(?P<n>\d+)\s*/\s*(?P<m>\d+)(?![\w./])\s*\]?"
-                      r"(?:\s*(?P<word>[A-Za-z]+))?", re.I)
+# every run of spaces below is matched by one quantifier only, anchored by what
+# follows it: no pattern backtracks over a long line (tests/test_stdout.py times it)
+_SEP = r"(?:[ \t]*[:=][ \t]*|[ \t]+)"
+_PAIR = re.compile(rf"(?<![\w./'\"-])['\"]?(?P<key>{_KEY})['\"]?{_SEP}"
+                   rf"(?P<value>{_NUMBER})(?P<unit>[A-Za-z%/]{{0,12}})(?![\w.])", re.I)
+_COUNTER = re.compile(r"(?:(?<![\w.])(?P<key>[A-Za-z]\w*(?: \w+){0,2})"
+                      r"(?:[ \t]*[:=][ \t]*|[ \t]*\[[ \t]*|[ \t]+))?"
+                      r"(?<![\w./])(?P<n>\d+)[ \t]*/[ \t]*(?P<m>\d+)(?![\w./])"
+                      r"(?:\]?[ \t]*(?P<word>[A-Za-z]+))?", re.I)
 _MASK = re.compile(_NUMBER, re.I)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_CODE = re.compile(r"^\s*(?:def |class |import |from \S+ import |for .+ in .+:|if .+:$|elif |"
-                   r"else:|while .+:|return\b|print\(|with .+:|#|@\w)|\w\(.*=.*\)")
+_CODE = re.compile(r"^[ \t]*(?:def |class |import |from \S+ import |for \w+(?:, ?\w+)* in |"
+                   r"if [^\n]*:$|elif |else:|while |return\b|print\(|with |#|@\w)|"
+                   r"\w\([^()=]*\w=")
 _WARNING = re.compile(r"warnings?\b|warn\(|deprecat", re.I)
 
 
@@ -90,7 +96,7 @@ def _clean(raw: bytes) -> str:
     if "\r" in text:  # a progress bar redrawn in place: the last drawing
         parts = [p for p in text.split("\r") if p.strip()]
         text = parts[-1] if parts else ""
-    return _ANSI.sub("", text)
+    return "" if len(text) > _MAX_LINE else _ANSI.sub("", text)
 
 
 def _parse(text: str):
@@ -137,10 +143,10 @@ def _parse(text: str):
 def _lines(fh, limit: int | None = None):
     """Decoded lines of a binary file object; over-long lines are skipped."""
     read = 0
-    while raw := fh.readline(_MAX_LINE + 1):
+    while raw := fh.readline(_MAX_RAW + 1):
         read += len(raw)
-        if len(raw) > _MAX_LINE and not raw.endswith(b"\n"):
-            while (more := fh.readline(_MAX_LINE + 1)) and not more.endswith(b"\n"):
+        if len(raw) > _MAX_RAW and not raw.endswith(b"\n"):
+            while (more := fh.readline(_MAX_RAW + 1)) and not more.endswith(b"\n"):
                 read += len(more)
             continue
         yield raw

@@ -158,3 +158,22 @@ def test_the_same_curve_printed_or_in_tensorboard_gives_the_same_findings(tmp_pa
     by_run = {r: sorted((f.code, f.metric, f.step_start, f.step_end) for f in findings
                         if f.run == r) for r in ("tb", "printed")}
     assert by_run["tb"] == by_run["printed"] and ("LD101", "train/loss", 150, 239) in by_run["tb"]
+
+
+def test_no_line_makes_the_patterns_backtrack(tmp_path):
+    """Lines built to make regular expressions backtrack (runs of spaces,
+    slashes, quotes, nan/inf words) are read in linear time: a hang guard, with
+    a bound two orders of magnitude above what it takes (about 0.3 s)."""
+    import time
+
+    from parsers.stdout import _MAX_LINE
+
+    pieces = ["a" + " " * 50, "loss ", "1/", "1 / ", "loss: 1.0 - ", "'a': '", "a/", "a.",
+              "f(", "a:", "a [", "x in ", "ab cd ef      ", "inf%", "nan/", "e-", "[1/"]
+    lines = [(p * (_MAX_LINE // len(p)))[:_MAX_LINE - 1] for p in pieces]
+    path = tmp_path / "train.log"
+    path.write_text("step 1 loss 0.5\nstep 2 loss 0.4\n" + "\n".join(lines) + "\n")
+    began = time.perf_counter()
+    df = parsers.read_file(path)
+    assert time.perf_counter() - began < 30
+    assert df[df.metric == "loss"].step.tolist()[:2] == [1, 2]
