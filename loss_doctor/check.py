@@ -54,6 +54,7 @@ class CheckOptions:
     baseline: str | None = None
     write_baseline: str | None = None
     color: bool | None = None  # None: as the terminal allows
+    whole_runs: bool = False  # a FILE given stands for its whole run (pre-commit)
 
     def outputs(self) -> tuple[str, ...]:
         return tuple(p for p in (self.output, self.write_baseline, self.report_dir) if p)
@@ -121,7 +122,8 @@ def run_check(paths, options: CheckOptions = CheckOptions(), *, reporters=(),
               hooks=tuple(type(r) for r in hooks), options=options, known=known)
     by_name = {type(r).name: r for r in hooks}
     runs, findings, errors = check_sources(
-        sources_for(paths), job, jobs=options.jobs, progress=progress,
+        sources_for(paths, whole_runs=options.whole_runs), job, jobs=options.jobs,
+        progress=progress,
         executor="dask" if options.scheduler else options.executor or "local",
         scheduler=options.scheduler,
         on_payload=lambda run, name, payload: by_name[name].collect(run, payload, options))

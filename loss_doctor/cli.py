@@ -157,6 +157,9 @@ def _check_options(command):
                      help="Hide the findings recorded in this baseline file."),
         click.option("--write-baseline", type=click.Path(dir_okay=False),
                      help="Record today's findings in this file (then --baseline hides them)."),
+        click.option("--whole-runs", is_flag=True,
+                     help="A log FILE given stands for its whole run: the other files of its "
+                          "run directory too (what the pre-commit files hook uses)."),
     ]
     for option in reversed(options):
         command = option(command)

@@ -12,19 +12,26 @@ from parsers import storage
 from .errors import InputError
 
 
-def sources_for(paths) -> list[parsers.RunSource]:
-    """The runs of every PATH.  Directories are searched for runs; files
-    (pre-commit's staged logs) stand for their whole run directory, grouped so
-    that one run is one run.  Run ids that two PATHs share are prefixed with
-    each PATH, so that no two runs merge."""
+def sources_for(paths, *, whole_runs: bool = False) -> list[parsers.RunSource]:
+    """The runs of every PATH.  Directories are searched for runs; a file is
+    read alone, or with ``whole_runs`` (pre-commit's staged logs) stands for
+    its whole run directory, grouped so that one run is one run.  A file that
+    is not a log is an :class:`InputError`.  Run ids that two PATHs share are
+    prefixed with each PATH, so that no two runs merge."""
     try:
         for path in paths:
             if not storage.exists(path):
                 raise InputError(f"{path}: no such file or directory")
         groups = []
         files = [p for p in paths if not storage.is_url(p) and os.path.isfile(p)]
+        if not whole_runs:
+            for path in files:
+                if parsers.classify(path) is None:
+                    raise InputError(f"{path}: not a log format loss-doctor reads (looked "
+                                     f"for {parsers.looked_for()})")
         if files:
-            groups.append((None, parsers.runs_of_files(files)))
+            groups.append((None, parsers.runs_of_files(files) if whole_runs
+                           else parsers.runs_of_given_files(files)))
         groups += [(p, parsers.discover(p)) for p in paths if p not in files]
     except storage.StorageError as exc:
         raise InputError(str(exc)) from None

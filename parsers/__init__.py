@@ -45,7 +45,7 @@ import os
 import pandas as pd
 
 from . import formats, storage
-from .discover import RunSource, classify, discover, runs_of_files
+from .discover import RunSource, classify, discover, runs_of_files, runs_of_given_files
 from .errors import ParseError, ReadError
 from .format import Format
 from .formats import FORMATS, looked_for
@@ -54,7 +54,7 @@ from .read import read_source
 
 __all__ = ["COLUMNS", "FORMATS", "Format", "ParseError", "ReadError", "RunSource", "discover",
            "looked_for", "read_file", "read_logdir", "read_run", "read_sources",
-           "runs_of_files"]
+           "runs_of_files", "runs_of_given_files"]
 
 
 def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = False,

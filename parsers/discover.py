@@ -163,3 +163,44 @@ def runs_of_files(paths, root: str | None = None) -> list[RunSource]:
             run = os.path.relpath(s.path, root).replace(os.sep, "/")
             sources.append(RunSource(run, s.path, s.format, s.files, s.key))
     return sorted(_unique_ids(sources), key=lambda s: _natural(s.run))
+
+
+def runs_of_given_files(paths, root: str | None = None) -> list[RunSource]:
+    """The runs of exactly these log files (``check FILE``), nothing else of
+    their directories: files of one directory that form one run (event files)
+    stay one run, named by the directory relative to ``root`` (the current
+    directory); a database gives its runs.  Files of no known format are left
+    out (the caller says so)."""
+    root = os.path.abspath(root or os.getcwd())
+    grouped: dict[tuple[str, str], list[str]] = {}
+    out = []
+    for path in paths:
+        found = classify(path)
+        if found is None:
+            continue
+        fmt = formats.get(found)
+        folder = os.path.dirname(os.path.abspath(path))
+        if fmt.owner is not None:
+            folder = fmt.owner(folder)
+        if fmt.grouping == "contained":
+            name = os.path.relpath(path, root).replace(os.sep, "/")
+            out += [RunSource(f"{name}/{run}", path, found, (path,), key)
+                    for run, key in fmt.runs_in(path)]
+        else:
+            grouped.setdefault((folder, found), []).append(path)
+    per_dir: dict[str, int] = {}
+    for folder, _ in grouped:
+        per_dir[folder] = per_dir.get(folder, 0) + 1
+    for (folder, found), files in grouped.items():
+        alone = per_dir[folder] == 1 and (len(files) == 1 or
+                                          formats.get(found).grouping != "file")
+        if alone:
+            out.append(RunSource(_given_id(folder, root), folder, found, tuple(files)))
+        else:  # several tables of one directory: a run each, by its file
+            out += [RunSource(_given_id(f, root), f, found, (f,)) for f in files]
+    return sorted(_unique_ids(out), key=lambda s: _natural(s.run))
+
+
+def _given_id(path: str, root: str) -> str:
+    rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+    return os.path.basename(os.path.abspath(path)) if rel == "." else rel

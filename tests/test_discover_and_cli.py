@@ -159,3 +159,27 @@ def test_text_logs_are_not_runs_unless_keras_csv(tmp_path):
     (tmp_path / "training.log").write_text("epoch,loss,val_loss\n0,1.0,1.1\n")
     assert [(s.run, s.format) for s in parsers.discover(tmp_path)] == [
         (tmp_path.name, "keras")]
+
+
+def test_check_file_reads_that_file_only(tmp_path, monkeypatch):
+    run = tmp_path / "runs" / "a"
+    first = write_events(run, [scalar_event("loss", 1.0 / (s + 1), s) for s in range(40)])
+    write_events(run, [scalar_event("loss", float("nan"), s) for s in range(40, 60)],
+                 suffix=".second")
+    (run / "other.jsonl").write_text('{"step": 1, "loss": 0.5}\n{"step": 2, "loss": 0.4}\n')
+    monkeypatch.chdir(tmp_path)
+    rel = os.path.relpath(first, tmp_path)
+    doc = json.loads(CliRunner().invoke(cli, ["check", rel, "--format", "json"]).stdout)
+    (only,) = doc["runs"]
+    assert only["run"] == "runs/a" and only["metrics"]["loss"]["points"] == 40
+    assert not [f for f in doc["findings"] if f["code"] == "LD101"]  # the NaN file unread
+    whole = CliRunner().invoke(cli, ["check", rel, "--whole-runs", "--format", "json"])
+    doc = json.loads(whole.stdout)
+    assert {r["run"] for r in doc["runs"]} == {"runs/a", "runs/a/other.jsonl"}
+    assert any(f["code"] == "LD101" for f in doc["findings"]) and whole.exit_code == 1
+    (tmp_path / "notes.md").write_text("# notes\n")
+    bad = CliRunner().invoke(cli, ["check", "notes.md"])
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("loss-doctor: error: notes.md: not a log format loss-doctor "
+                                 "reads (looked for TensorBoard event files")
+    assert bad.stderr.count("\n") == 1
