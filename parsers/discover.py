@@ -169,7 +169,8 @@ def runs_of_given_files(paths, root: str | None = None) -> list[RunSource]:
     """The runs of exactly these log files (``check FILE``), nothing else of
     their directories: files of one directory that form one run (event files)
     stay one run, named by the directory relative to ``root`` (the current
-    directory); a database gives its runs.  Files of no known format are left
+    directory); a database or an export gives its runs, by their own names.
+    Files of no known format are left
     out (the caller says so)."""
     root = os.path.abspath(root or os.getcwd())
     grouped: dict[tuple[str, str], list[str]] = {}
@@ -182,10 +183,8 @@ def runs_of_given_files(paths, root: str | None = None) -> list[RunSource]:
         folder = os.path.dirname(os.path.abspath(path))
         if fmt.owner is not None:
             folder = fmt.owner(folder)
-        if fmt.grouping == "contained":
-            name = os.path.relpath(path, root).replace(os.sep, "/")
-            out += [RunSource(f"{name}/{run}", path, found, (path,), key)
-                    for run, key in fmt.runs_in(path)]
+        if fmt.grouping == "contained":  # a database, an export: its runs, by their names
+            out += [RunSource(run, path, found, (path,), key) for run, key in fmt.runs_in(path)]
         else:
             grouped.setdefault((folder, found), []).append(path)
     per_dir: dict[str, int] = {}

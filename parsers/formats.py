@@ -8,7 +8,7 @@ that ends with a :class:`parsers.format.Format` and one line here.
 
 from __future__ import annotations
 
-from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, stdout, tfevents
+from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, stdout, tfevents, tidy
 from .format import Format
 
 FORMATS: tuple[Format, ...] = (
@@ -16,6 +16,7 @@ FORMATS: tuple[Format, ...] = (
     hf_trainer.FORMAT,
     mlflow.FORMAT,  # before CSV and JSON lines: a metric's file may be named loss.csv
     mlflow_sqlite.FORMAT,
+    tidy.FORMAT,  # before CSV and JSON lines: the frame written out, known by its columns
     csvlog.FORMAT,
     jsonl.FORMAT,
     stdout.FORMAT,  # last: a .log/.txt that no other format claims, if it prints metrics
