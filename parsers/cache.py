@@ -63,7 +63,7 @@ def load(cache_dir: str, paths: list[str], run: str | None = None) -> FileData |
             return FileData(
                 meta["path"], meta["format"], meta["names"], z["metric"], z["step"],
                 z["value"], z["wall_time"], x_axis=meta["x_axis"], start=meta["start"],
-                notes=meta["notes"],
+                notes=meta["notes"], facts=meta.get("facts", {}),
                 errors=[ParseError(e["path"], e["message"], offset=e.get("offset"),
                                    line=e.get("line")) for e in meta["errors"]])
     except (OSError, ValueError, KeyError, TypeError):
@@ -76,6 +76,7 @@ def store(cache_dir: str, paths: list[str], data: FileData, run: str | None = No
         return
     meta = {"path": data.path, "format": data.format, "names": data.names,
             "x_axis": data.x_axis, "start": data.start, "notes": data.notes,
+            "facts": data.facts,
             "errors": [e.to_dict() for e in data.errors]}
     try:
         os.makedirs(cache_dir, exist_ok=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from . import formats, storage
 
-SKIP_DIRS = {"__pycache__", "node_modules"}
+SKIP_DIRS = {"__pycache__", "node_modules", "latest-run"}  # W&B's link to its newest run
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ that ends with a :class:`parsers.format.Format` and one line here.
 
 from __future__ import annotations
 
-from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, stdout, tfevents, tidy
+from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, stdout, tfevents, tidy, wandb
 from .format import Format
 
 FORMATS: tuple[Format, ...] = (
     tfevents.FORMAT,
     hf_trainer.FORMAT,
+    wandb.FORMAT,
     mlflow.FORMAT,  # before CSV and JSON lines: a metric's file may be named loss.csv
     mlflow_sqlite.FORMAT,
     tidy.FORMAT,  # before CSV and JSON lines: the frame written out, known by its columns

@@ -41,6 +41,7 @@ class FileData:
     start: float = float("nan")  # when the file was begun, to order a run's files
     notes: list[str] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)  # {key: JSON data} for attrs["runs"][run]
 
     @classmethod
     def from_points(cls, path, fmt, metrics, steps, values, walls=None, **kw):
@@ -106,6 +107,8 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
         "repeated": {names[i]: int(c) for i, c in enumerate(repeated) if c},
         "notes": [f"{f.path}: {note}" for f in files for note in f.notes],
     }
+    for f in files:  # what a format knows of the run (W&B's config): the last file's wins
+        info.update(f.facts)
     return RunData(run, names, metric, step, value, wall, info)
 
 

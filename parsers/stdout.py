@@ -167,6 +167,8 @@ class _Skipper:
                 return True
             self.in_traceback = False  # "ValueError: ...": the traceback's end
             return True
+        if text.startswith("wandb: "):  # W&B's own console lines (its run summary)
+            return True
         if text.startswith("Traceback (most recent call last)"):
             self.in_traceback = True
             self.skipped += 1
@@ -284,11 +286,27 @@ def _to_points(path, lines, has_steps, cut, skipped) -> FileData:
                                 notes=notes, errors=errors)
 
 
+NOT_LOGS = {"debug.log", "debug-internal.log", "debug-core.log"}  # W&B's own
+
+
+def _in_wandb_run(path: str) -> bool:
+    """``files/output.log`` of a W&B run with a transaction log: that log has the
+    history (and falls back to this file if it cannot be read)."""
+    folder = storage.dirname(path)
+    if storage.basename(path) != "output.log" or storage.basename(folder) != "files":
+        return False
+    run = storage.dirname(folder)
+    try:
+        return any(n.startswith("run-") and n.endswith(".wandb") for n in os.listdir(run))
+    except OSError:
+        return False
+
+
 def _classify(path: str) -> str | None:
     name = storage.basename(path).lower()
-    if name.endswith(SUFFIXES) and looks_like_stdout_log(path):
-        return "stdout"
-    return None
+    if not name.endswith(SUFFIXES) or name in NOT_LOGS or _in_wandb_run(path):
+        return None
+    return "stdout" if looks_like_stdout_log(path) else None
 
 
 FORMAT = Format(name="stdout", label="printed training logs",

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..protowire import WireError
+from ..protowire import fields as _fields
+from ..protowire import varint as _varint
+
 DT_FLOAT, DT_DOUBLE = 1, 2
 _WIDTH = {DT_FLOAT: 4, DT_DOUBLE: 8}
 _DTYPE = {4: "<f4", 8: "<f8"}
@@ -50,44 +54,7 @@ class Template:
     structure: np.ndarray  # column indices that must equal the reference
 
 
-class _NotScalar(Exception):
-    pass
-
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if i >= len(buf) or shift > 63:
-            raise _NotScalar
-        byte = buf[i]
-        value |= (byte & 0x7F) << shift
-        i += 1
-        shift += 7
-        if byte < 0x80:
-            return value, i
-
-
-def _fields(buf: bytes, start: int, end: int):
-    """Yield (field, wire_type, value_start, value_end) over a message's bytes."""
-    i = start
-    while i < end:
-        key, i = _varint(buf, i)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            _, j = _varint(buf, i)
-        elif wire == 1:
-            j = i + 8
-        elif wire == 5:
-            j = i + 4
-        elif wire == 2:
-            size, i = _varint(buf, i)
-            j = i + size
-        else:
-            raise _NotScalar
-        if j > end:
-            raise _NotScalar
-        yield field, wire, i, j
-        i = j
+_NotScalar = WireError  # a record this module does not decode: the protobuf path reads it
 
 
 def build_template(record: bytes) -> Template | None:
