@@ -18,8 +18,11 @@ import parsers
 from parsers.csvlog import read_csv
 from parsers.hf_trainer import read_trainer_state
 from parsers.jsonl import read_jsonl
+from parsers.mlflow import read_mlflow
+from parsers.stdout import read_stdout
 from parsers.tfevents import read_event_file
 from parsers.tfevents.crc32c import masked_crc32c
+from parsers.wandb import read_wandb
 
 from .conftest import ROOT
 
@@ -33,6 +36,12 @@ READERS = {
                       / "metrics.jsonl"),
     "trainer_state.json": (read_trainer_state, ROOT / "sample_logs" / "hf" / "too_little_data"
                            / "trainer_state.json"),
+    "run-fuzz.wandb": (read_wandb, next((ROOT / "tests" / "data" / "wandb" / "wandb").glob(
+        "*healthy1/run-healthy1.wandb"))),
+    "train.log": (read_stdout, ROOT / "tests" / "data" / "stdout" / "word_language_model"
+                  / "slurm-123.out"),
+    "loss": (read_mlflow, next((ROOT / "tests" / "data" / "mlflow" / "file_store").glob(
+        "mlruns/*/*/metrics/train/loss"))),
 }
 SETTINGS = settings(max_examples=150, deadline=5000, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
