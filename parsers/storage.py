@@ -15,6 +15,7 @@ import io
 import os
 import posixpath
 import re
+import stat
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://")
 
@@ -178,7 +179,18 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
         seen.add((st.st_dev, st.st_ino))
         below = dirpath != root
         dirnames[:] = sorted(d for d in dirnames if keep(d)) if recursive or not below else []
-        yield dirpath, sorted(filenames)
+        yield dirpath, sorted(n for n in filenames if _regular(os.path.join(dirpath, n)))
+
+
+def _regular(path: str) -> bool:
+    """Only regular files are logs: opening a FIFO blocks until a writer comes,
+    a device (a link to /dev/zero) never ends; a link is judged by its target.
+    A name that cannot be looked at (a dangling link) is kept, so that reading
+    it says what is wrong."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def _walk_url(root: str, recursive: bool, keep):

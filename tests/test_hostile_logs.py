@@ -82,3 +82,23 @@ def test_reports_escape_hostile_names(hostile_logdir, tmp_path):
                   cwd=tmp_path).stdout
     annotations = [line for line in github.splitlines() if line.startswith("::")]
     assert annotations and all("\r" not in a for a in annotations)
+
+
+def test_fifos_and_devices_named_like_logs_are_not_opened(tmp_path):
+    """A FIFO blocks whoever opens it until a writer comes; /dev/zero never
+    ends.  Named like every format's files, they are passed over, and the
+    run beside them is read."""
+    from .conftest import scalar_event, write_events
+
+    write_events(tmp_path / "good", [scalar_event("loss", 1.0 / (s + 1), s) for s in range(30)])
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    for name in ("train.log", "metrics.jsonl", "metrics.csv", "trainer_state.json",
+                 "events.out.tfevents.1.x", "mlflow.db", "run-abc.wandb"):
+        os.mkfifo(odd / name)
+    os.symlink("/dev/zero", odd / "nohup.out")
+    code = ("import parsers, sys; df = parsers.read_logdir(sys.argv[1]); "
+            "print(sorted(df.run.unique()))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    assert out.strip() == "['good']"
