@@ -177,3 +177,20 @@ def test_no_line_makes_the_patterns_backtrack(tmp_path):
     df = parsers.read_file(path)
     assert time.perf_counter() - began < 30
     assert df[df.metric == "loss"].step.tolist()[:2] == [1, 2]
+
+
+def test_source_pasted_above_the_output_is_not_read(tmp_path):
+    source = ["import torch", "lr = 1e-3", "model = Net()",
+              "optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)",
+              "for epoch in range(3):", "    for step, (x, y) in enumerate(loader):",
+              "        loss = criterion(model(x), y)",
+              "        print(f'epoch {epoch} step {step} loss {loss.item():.4f}')",
+              "        if step % 100 == 0:", "            print(f'lr {lr} loss {loss:.3f}')",
+              "# loss 0.5 at step 3, said a comment", ""]
+    printed = [f"epoch {e} step {3 * e + s} loss {1 / (1 + s + 3 * e):.4f}" for e in range(3)
+               for s in range(3)]
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(source + printed) + "\n")
+    df = parsers.read_file(path)
+    assert set(df.metric) == {"loss"}
+    assert df.step.tolist() == list(range(9))
