@@ -20,7 +20,9 @@ too: a NaN time is a NaN point of a timing series, which no detector reads as
 a loss).  The x axis of a line: its step field (``step``, ``iter``,
 ``global_step``, ``Step [100/600]``); else its epoch and batch counter
 (``epoch 2``, ``200/2983``: ``(2 - first epoch) * 2983 + 200``, so that epochs
-and batches make one global step); else, for a line with an epoch only, the
+and batches make one global step; a ``step`` printed with the epoch that
+starts again each epoch is moved on likewise); else, for a line with an epoch
+only, the
 step of the line before it (an end-of-epoch validation) or, with no steps in
 the file at all, the epoch; else the epoch of a preceding ``Epoch 3/10`` line.
 A file where no line has any of these uses the order of its metric lines
@@ -206,6 +208,7 @@ def read_stdout(path: str | os.PathLike) -> FileData:
     context_epoch = first_epoch = last_x = None
     has_steps = False
     cut = False
+    restart = _Restarts()
     try:
         with storage.open_binary(path) as fh:
             for raw in _lines(fh):
@@ -224,7 +227,7 @@ def read_stdout(path: str | os.PathLike) -> FileData:
                     continue
                 epoch_only = False
                 if step is not None:
-                    x = step
+                    x = restart.global_step(step, epoch)
                 elif inner is not None and (epoch if epoch is not None else context_epoch) \
                         is not None:
                     e = epoch if epoch is not None else context_epoch
@@ -245,6 +248,27 @@ def read_stdout(path: str | os.PathLike) -> FileData:
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
     return _to_points(path, lines, has_steps, cut, skipper.skipped)
+
+
+class _Restarts:
+    """A step printed beside the epoch may count batches within the epoch
+    (``epoch 2 step 0``): when the epoch goes up and the step goes down, later
+    steps are moved on past the last one, by the printing interval."""
+
+    def __init__(self):
+        self.offset, self.interval, self.last = 0, 1, None  # last: (epoch, step, x)
+
+    def global_step(self, step: int, epoch: int | None) -> int:
+        if epoch is not None and self.last is not None:
+            last_epoch, last_step, last_x = self.last
+            if epoch > last_epoch and step < last_step:  # the counter restarted
+                self.offset = last_x + self.interval - step
+            elif epoch == last_epoch and step > last_step:
+                self.interval = step - last_step
+        x = self.offset + step
+        if epoch is not None:
+            self.last = (epoch, step, x)
+        return x
 
 
 def _to_points(path, lines, has_steps, cut, skipped) -> FileData:

@@ -194,3 +194,18 @@ def test_source_pasted_above_the_output_is_not_read(tmp_path):
     df = parsers.read_file(path)
     assert set(df.metric) == {"loss"}
     assert df.step.tolist() == list(range(9))
+
+
+def test_a_step_counter_that_restarts_every_epoch_becomes_one_global_step(tmp_path):
+    lines = []
+    for e in (1, 2, 3):
+        lines += [f"epoch {e} step {s} loss {1 / (1 + s + 10 * e):.4f}" for s in range(0, 10, 2)]
+        lines.append(f"epoch {e} valid loss {0.5 / e}")  # end of epoch: the step before it
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(lines) + "\n")
+    df = parsers.read_file(path)
+    loss = df[df.metric == "loss"]
+    assert loss.step.tolist() == list(range(0, 30, 2))
+    assert df[df.metric == "valid loss"].step.tolist() == [8, 18, 28]
+    (info,) = df.attrs["runs"].values()
+    assert info["replaced"] == {}
