@@ -2,7 +2,8 @@
 line (detectron2 ``metrics.json``, mmengine ``scalars.json``, hand-written logs).
 
 * Numeric fields are metrics (booleans are not); nested objects are flattened
-  with ``/`` (``{"train": {"loss": 1}}`` is ``train/loss``); ``null`` means "not
+  with ``/`` (``{"train": {"loss": 1}}`` is ``train/loss``), except W&B's media
+  and histograms (objects with a ``_type``); ``null`` means "not
   logged on this line"; ``NaN``/``Infinity`` literals are kept as values.
 * A string field named split/phase/mode/stage/subset prefixes the line's metrics:
   ``{"split": "val", "loss": 0.3}`` is ``val/loss``.
@@ -69,7 +70,8 @@ def _flatten(obj: dict, prefix: str, out: dict) -> None:
     for key, val in obj.items():
         name = f"{prefix}{key}"
         if isinstance(val, dict):
-            _flatten(val, name + "/", out)
+            if "_type" not in val:  # W&B's media and histograms are not scalars
+                _flatten(val, name + "/", out)
         elif isinstance(val, (int, float)) and not isinstance(val, bool):
             out[name] = float(val)
 

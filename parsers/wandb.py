@@ -15,7 +15,9 @@ the wire format is read directly (:mod:`parsers.protowire`) for the fields used:
   every other number is a metric (``_runtime`` too), NaN and inf included;
   media, histograms and text are not scalars.
 * ``run`` (17): the run id, display name, project and the config, and
-  ``config`` (5) records that update it: ``attrs["runs"][run]["wandb"]``.
+  ``config`` (5) records that update it: ``attrs["runs"][run]["wandb"]``, with
+  the scalars of ``files/wandb-summary.json`` (written when a run finishes)
+  under ``summary``.
 
 A resumed run writes another run directory with the same run id: the run's
 directories are one run, read in the order they were begun (the last write of
@@ -250,10 +252,27 @@ def read_wandb(paths) -> FileData:
     if len(ordered) > 1:
         notes.append(f"a resumed run: {len(ordered)} run directories read in order")
     names, steps, values, walls = points
+    summary = _summary(storage.dirname(ordered[-1]))
+    if summary is not None:
+        facts["summary"] = summary
     data = FileData.from_points(ordered[0], "wandb", names, steps, values, walls,
                                 notes=notes, errors=errors, facts={"wandb": facts})
     data.start = min((w for w in walls if math.isfinite(w)), default=math.nan)
     return data
+
+
+def _summary(run_dir: str) -> dict | None:
+    """``files/wandb-summary.json``: the run's last (or chosen) values, as W&B
+    wrote them when the run finished (media and tables left out)."""
+    path = storage.join(storage.join(run_dir, "files"), "wandb-summary.json")
+    try:
+        with storage.open_text(path, encoding="utf-8", errors="replace") as fh:
+            summary = json.loads(fh.read(1 << 20))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(summary, dict):
+        return None
+    return {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
 
 
 def _printed_instead(paths: list[str], errors: list[ParseError]) -> FileData:

@@ -149,3 +149,28 @@ def test_the_same_curves_in_wandb_and_tensorboard_give_the_same_findings(tmp_pat
     assert key == sorted((f.code, f.metric, f.step_start, f.step_end) for f in wb
                          if f.run.endswith("nanrun01") and f.code < "LD5")
     assert ("LD101", "train/loss", 150, 240) in key
+
+
+def test_older_runs_history_jsonl_and_the_summary(tmp_path):
+    """W&B before the transaction log wrote ``wandb-history.jsonl``: rows with
+    ``_step``, ``_runtime``, ``_timestamp``, nested keys and media objects."""
+    run = tmp_path / "wandb" / "run-20200101_000000-old00001"
+    run.mkdir(parents=True)
+    rows = [{"_step": s, "_runtime": 0.5 * s, "_timestamp": 1.6e9 + s, "loss": 1 / (s + 1),
+             "val": {"loss": 2 / (s + 1)},
+             "gradients/w": {"_type": "histogram", "packedBins": {"min": -1, "size": 0.1,
+                                                                  "count": 20},
+                             "values": [1, 2, 3]}} for s in range(30)]
+    (run / "wandb-history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    df = parsers.read_logdir(tmp_path)
+    assert set(df.metric) == {"_runtime", "loss", "val/loss"}
+    assert df[df.metric == "loss"].step.tolist() == list(range(30))
+    assert df.wall_time.iloc[0] == 1.6e9
+    runs = _copy(tmp_path / "new")
+    (folder,) = runs.glob("*healthy1")
+    (folder / "files").mkdir()
+    (folder / "files" / "wandb-summary.json").write_text(json.dumps(
+        {"train/loss": 0.31, "_step": 239, "table": {"_type": "table"}}))
+    info = parsers.read_logdir(tmp_path / "new").attrs["runs"]
+    (facts,) = [i["wandb"] for r, i in info.items() if r.endswith("healthy1")]
+    assert facts["summary"] == {"train/loss": 0.31, "_step": 239}
