@@ -18,9 +18,18 @@ from .views import RunView, run_views
 
 def build_detectors(config: Config) -> list[Detector]:
     """The selected detectors with their configured parameters, in registry
-    order; a parameter a detector refuses is a :class:`ConfigError`."""
+    order.  A code prefix in ``select`` or ``ignore`` that matches no detector
+    (a typo: ``LD9``, ``LD10l``) and a parameter a detector refuses are a
+    :class:`ConfigError`."""
+    known = registry()
+    codes = sorted(cls.code for cls in known.values())
+    for what, prefixes in (("select", config.select), ("ignore", config.ignore)):
+        unknown = [p for p in prefixes if not any(code.startswith(p) for code in codes)]
+        if unknown:
+            raise ConfigError(f"{what} {', '.join(unknown)}: no detector has such a code "
+                              f"(codes: {', '.join(codes)})")
     out = []
-    for name, cls in registry().items():
+    for name, cls in known.items():
         if not selected(cls.code, config.select, config.ignore):
             continue
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
 from click.testing import CliRunner
 
 from loss_doctor.check import CheckOptions, CheckResult
@@ -33,13 +34,21 @@ def test_github_commands_and_step_summary(tmp_path):
     assert result.exit_code == 1
     assert lines[0].startswith("::error file=sample_logs/lightning/lightning_logs/version_1/"
                                "metrics.csv,line=1,title=LD101 nan%3A ")
-    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
+    assert all(line.startswith(("::error ", "::warning ")) for line in lines)
+    assert len(lines) == 5  # 2 errors, 3 warnings; the 32 info findings not listed
     assert "39%25 above its minimum" in result.stdout  # % escaped in the message
+    text = summary.read_text()
+    assert text.startswith("## loss-doctor") and text.count("\n| ") == 1 + 5  # header, 5 rows
+    assert "2 errors, 3 warnings, 32 info" in text  # counted, not listed
+    assert "32 info finding(s) not listed (--show-info)" in text
+    summary.unlink()
+    result = run_cli("--format", "github", "--show-info",
+                     env={"GITHUB_STEP_SUMMARY": str(summary)})
+    lines = result.stdout.splitlines()
     notices = [line for line in lines if line.startswith("::notice file=")]
     assert len(notices) == 10  # 32 info findings: 10 shown
     assert "22 more notice finding(s)" in lines[-1]
-    text = summary.read_text()
-    assert text.startswith("## loss-doctor") and text.count("\n| ") >= 37
+    assert summary.read_text().count("\n| ") >= 37
 
 
 def _finding(i, severity="warning"):
@@ -70,7 +79,9 @@ def test_sarif_required_fields_and_stable_fingerprints():
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert rule["help"]["text"]
         assert rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
-    assert len(run["results"]) == 37
+    assert len(run["results"]) == 5  # info findings only with --show-info
+    everything = json.loads(run_cli("--format", "sarif", "--show-info").stdout)["runs"][0]
+    assert len(everything["results"]) == 37
     for result in run["results"]:
         assert result["ruleId"] in rule_ids
         assert result["level"] in ("error", "warning", "note")
@@ -108,3 +119,28 @@ def test_step_bucket_tolerates_small_moves():
     assert fingerprint(a) == fingerprint(replace(a, step_start=135, step_end=140))
     assert fingerprint(a) != fingerprint(replace(a, step_start=300))
     assert fingerprint(a) != fingerprint(replace(a, metric="other"))
+
+
+def test_junit_and_markdown_list_info_findings_only_when_asked():
+    plain = run_cli("--format", "junit", "--fail-on", "warning").stdout
+    shown = run_cli("--format", "junit", "--fail-on", "warning", "--show-info").stdout
+    assert "[info]" not in plain and "[info]" in shown
+    md = run_cli("--format", "markdown").stdout
+    assert "info" in md.splitlines()[2] and "🔵" not in md
+    assert "🔵" in run_cli("--format", "markdown", "--show-info").stdout
+
+
+def test_a_code_that_matches_no_detector_is_a_usage_error(tmp_path, monkeypatch):
+    for args in (["--select", "LD9"], ["--ignore", "LD10l"], ["--select", "LD1,XY"]):
+        result = CliRunner().invoke(cli, ["check", str(SAMPLE_LOGS), "--isolated", *args])
+        assert result.exit_code == 2, args
+        assert "no detector has such a code (codes: LD101, LD102" in result.stderr
+        assert result.stderr.count("\n") == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.loss_doctor]\nignore = ["LD6"]\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", str(SAMPLE_LOGS)])
+    assert result.exit_code == 2 and "ignore LD6: no detector" in result.stderr
+    import loss_doctor
+
+    with pytest.raises(loss_doctor.errors.LossDoctorError, match="select LD7"):
+        loss_doctor.diagnose(str(SAMPLE_LOGS / "tensorboard" / "healthy"), select=["LD7"])

@@ -12,6 +12,14 @@ def fingerprint(f: Finding) -> str:
     return hashlib.sha256(f.identity.encode()).hexdigest()[:32]
 
 
+def listed(result, options) -> list[Finding]:
+    """The findings a CI format lists: info findings only with ``--show-info``
+    (a job summary of 30 "converged" notes hides the one error)."""
+    if options.show_info:
+        return list(result.findings)
+    return [f for f in result.findings if f.severity != "info"]
+
+
 def run_files(runs) -> dict[str, str]:
     """Run id -> the log file to point at (its first file), relative to the
     current directory where possible, with ``/`` separators."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from .base import Reporter
-from .common import location_of, run_files
+from .common import listed, location_of, run_files
 from .markdown import MarkdownReporter
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -36,13 +36,13 @@ class GithubReporter(Reporter):
         if summary:  # the full table, beyond GitHub's 10 annotations per level
             with open(summary, "a", encoding="utf-8") as fh:
                 fh.write(MarkdownReporter().render(result, options) + "\n")
-        return _commands(result)
+        return _commands(result, listed(result, options))
 
 
-def _commands(result) -> str:
+def _commands(result, findings) -> str:
     files = run_files(result.runs)
     lines, shown, left = [], {}, {}
-    for f in result.findings:
+    for f in findings:
         level = LEVEL[f.severity]
         if shown.get(level, 0) >= PER_LEVEL:
             left[level] = left.get(level, 0) + 1

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from loss_doctor.findings import SEVERITY_ORDER, Finding
 
 from .base import Reporter
+from .common import listed
 
 
 class JunitReporter(Reporter):
@@ -19,13 +20,13 @@ class JunitReporter(Reporter):
     summary = "JUnit XML: a testcase per run and detector, failing at --fail-on"
 
     def render(self, result, options) -> str:
-        return _suite(result)
+        return _suite(result, listed(result, options))
 
 
-def _suite(result) -> str:
+def _suite(result, findings) -> str:
     limit = SEVERITY_ORDER[result.config.fail_on]
     by_case: dict[tuple[str, str], list[Finding]] = {}
-    for f in result.findings:
+    for f in findings:
         by_case.setdefault((f.run, f.code), []).append(f)
     suite = ET.Element("testsuite", name="loss-doctor")
     tests = failures = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from .base import Reporter
+from .common import listed
 
 ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
@@ -30,13 +31,14 @@ class MarkdownReporter(Reporter):
     summary = "a GitHub-flavoured Markdown table (a PR comment, a job summary)"
 
     def render(self, result, options) -> str:
-        return document(result).rstrip("\n")
+        return document(result, listed=listed(result, options)).rstrip("\n")
 
 
-def document(result, *, images: dict | None = None) -> str:
-    """The Markdown page; ``images``: run -> plot paths to link (report.md)."""
-    findings = result.findings
-    counts = {s: sum(f.severity == s for f in findings) for s in ICON}
+def document(result, *, images: dict | None = None, listed=None) -> str:
+    """The Markdown page; ``images``: run -> plot paths to link (report.md);
+    ``listed``: the findings in the table (default: all), counted all the same."""
+    counts = {s: sum(f.severity == s for f in result.findings) for s in ICON}
+    findings = result.findings if listed is None else listed
     runs = result.runs
     lines = ["## loss-doctor", "",
              f"{len(runs)} run(s), {result.points:,} points: "
@@ -50,6 +52,9 @@ def document(result, *, images: dict | None = None) -> str:
                 f"{f.step_start}–{f.step_end}"
             lines.append(f"| {f.rank} | {ICON[f.severity]} {f.severity} | `{f.code}` | "
                          f"{cell(f.run)} | {code(f.metric)} | {steps} | {cell(f.message)} |")
+    if len(findings) < len(result.findings):
+        lines += ["", f"{len(result.findings) - len(findings)} info finding(s) not listed "
+                      "(--show-info)"]
     if result.errors:
         lines += ["", "### Files that could not be read", ""]
         lines += [f"- {code(e.path)}: {cell(e.message)}" for e in result.errors]

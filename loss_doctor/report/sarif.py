@@ -14,7 +14,7 @@ import json
 from loss_doctor import __version__
 
 from .base import Reporter
-from .common import fingerprint, location_of, run_files
+from .common import fingerprint, listed, location_of, run_files
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -25,7 +25,7 @@ class SarifReporter(Reporter):
     summary = "SARIF 2.1.0, for code-scanning dashboards"
 
     def render(self, result, options) -> str:
-        return json.dumps(document(result), indent=2)
+        return json.dumps(document(result, listed(result, options)), indent=2)
 
 
 def _rule(rule) -> dict:
@@ -37,10 +37,10 @@ def _rule(rule) -> dict:
             "defaultConfiguration": {"level": LEVEL[rule.severity]}}
 
 
-def document(result) -> dict:
+def document(result, findings=None) -> dict:
     files = run_files(result.runs)
     results = []
-    for f in result.findings:
+    for f in result.findings if findings is None else findings:
         results.append({
             "ruleId": f.code, "level": LEVEL[f.severity],
             "message": {"text": f.message},
