@@ -26,7 +26,21 @@ def run_info(view: RunView, info: dict) -> RunInfo:
     return RunInfo(run=view.run, path=info["path"], format=info["format"],
                    files=tuple(info["files"]), x_axis=info["x_axis"], points=info["points"],
                    replaced=int(sum(replaced.values())), series=series,
-                   notes=tuple(info.get("notes", ())))
+                   notes=tuple(info.get("notes", ())), not_checked=not_checked(view))
+
+
+def not_checked(view: RunView) -> str | None:
+    """Why no detector can judge a run, or None: a run with nothing to judge
+    is "not checked", never "healthy"."""
+    judged = [s for s in view.series.values() if s.role.role != "bookkeeping"]
+    if not view.series:
+        return "no scalars"
+    if not judged:
+        names = ", ".join(sorted(view.series)[:4])
+        return f"only bookkeeping series ({names}{', ...' if len(view.series) > 4 else ''})"
+    if max(s.values.size for s in judged) < 2:
+        return "one point per series: no curve to judge"
+    return None
 
 
 def read_view(source, roles: dict, cache_dir: str | None):

@@ -45,17 +45,21 @@ class RunInfo:
     replaced: int
     series: tuple[SeriesInfo, ...]
     notes: tuple[str, ...] = ()
+    not_checked: str | None = None  # why no detector could judge this run
 
     @property
     def metrics(self) -> dict[str, SeriesInfo]:
         return {s.metric: s for s in self.series}
 
     def to_dict(self) -> dict:
-        return {"run": self.run, "path": self.path, "format": self.format,
-                "files": list(self.files), "x_axis": self.x_axis, "points": self.points,
-                "replaced": self.replaced,
-                "metrics": {s.metric: s.to_dict() for s in self.series},
-                "notes": list(self.notes)}
+        out = {"run": self.run, "path": self.path, "format": self.format,
+               "files": list(self.files), "x_axis": self.x_axis, "points": self.points,
+               "replaced": self.replaced,
+               "metrics": {s.metric: s.to_dict() for s in self.series},
+               "notes": list(self.notes)}
+        if self.not_checked:
+            out["not_checked"] = self.not_checked
+        return out
 
 
 @dataclass(frozen=True)

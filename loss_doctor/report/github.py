@@ -55,6 +55,12 @@ def _commands(result, findings) -> str:
     for level, count in left.items():
         lines.append(f"::notice title=loss-doctor::{count} more {level} finding(s) not shown "
                      "here (GitHub shows 10 per level); see the step summary")
+    unjudged = [r for r in result.runs if r.not_checked]
+    if unjudged:
+        names = "; ".join(f"{r.run} ({r.not_checked})" for r in unjudged[:PER_LEVEL])
+        more = f"; and {len(unjudged) - PER_LEVEL} more" if len(unjudged) > PER_LEVEL else ""
+        lines.append(f"::notice title=loss-doctor: not checked::{len(unjudged)} run(s) "
+                     f"nothing could judge: {escape_data(names + more)}")
     for err in result.errors:
         lines.append(f"::error file={escape_property(err.path)},title=unreadable log::"
                      f"{escape_data(err.message)}")

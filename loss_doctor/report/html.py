@@ -30,7 +30,7 @@ th{background:#fafbfc;font-weight:600;color:#3b4352}
 .sev{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
 color:#fff}
 .error{background:#d62728}.warning{background:#e07b00}.info{background:#1f77b4}
-.ok{background:#2a9d3f}
+.ok{background:#2a9d3f}.unchecked{background:#7a8291}
 .finding{background:#fff;border:1px solid #e3e6eb;border-left:5px solid #ccc;
 border-radius:6px;padding:10px 14px;margin:10px 0}
 .finding.error{border-left-color:#d62728;background:#fff}
@@ -55,7 +55,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "run"
 
 
-def _badge(severity: str | None) -> str:
+def _badge(severity: str | None, not_checked: str | None = None) -> str:
+    if severity is None and not_checked:
+        return f'<span class="sev unchecked" title="{_e(not_checked)}">not checked</span>'
     if severity is None:
         return '<span class="sev ok">healthy</span>'
     return f'<span class="sev {severity}">{severity}</span>'
@@ -163,7 +165,8 @@ def _page(result, plots: PlotFiles) -> str:
     for r in order:
         w = worst.get(r.run)
         what = f"{_badge(w.severity)} {_e(w.code)} {_e(w.kind)} on <code>{_e(w.metric)}</code>" \
-            if w else _badge(None)
+            if w else _badge(None, r.not_checked) + (
+                f" <span class=meta>{_e(r.not_checked)}</span>" if r.not_checked else "")
         out.append(f"<tr><td><a href='#run-{_e(slug(r.run))}'>{_e(r.run)}</a></td>"
                    f"<td>{_e(r.format)}</td><td>{r.points:,}</td><td>{what}</td></tr>")
     out.append("</table>")
@@ -182,7 +185,7 @@ def _page(result, plots: PlotFiles) -> str:
     for r in order:
         run = r.run
         out.append(f"<section class=run id='run-{_e(slug(run))}'><h3>{_e(run)} "
-                   f"{_badge(getattr(worst.get(run), 'severity', None))}</h3>"
+                   f"{_badge(getattr(worst.get(run), 'severity', None), r.not_checked)}</h3>"
                    f"<div class=meta>{_e(r.format)} · {r.points:,} points · "
                    f"x axis: {_e(r.x_axis)} · {_e(r.path)}</div>")
         for f in [f for f in findings if f.run == run and f.severity == "info"]:

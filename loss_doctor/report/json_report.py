@@ -20,7 +20,8 @@ class JsonReporter(Reporter):
 def document(result) -> dict:
     runs = [{"run": r.run, "path": r.path, "format": r.format,
              "metrics": {s.metric: {"points": s.points, "first_step": s.first_step,
-                                    "last_step": s.last_step} for s in r.series}}
+                                    "last_step": s.last_step} for s in r.series},
+             **({"not_checked": r.not_checked} if r.not_checked else {})}
             for r in result.runs]
     errors = [{"path": e.path, "message": e.located} for e in result.errors]
     return {"version": VERSION, "runs": runs,

@@ -29,12 +29,16 @@ def _suite(result, findings) -> str:
     for f in findings:
         by_case.setdefault((f.run, f.code), []).append(f)
     suite = ET.Element("testsuite", name="loss-doctor")
-    tests = failures = 0
+    tests = failures = skipped = 0
     for run in result.runs:
         for det in result.detectors:
             tests += 1
             case = ET.SubElement(suite, "testcase", name=f"{det.code} {det.name}",
                                  classname=run.run)
+            if run.not_checked:
+                ET.SubElement(case, "skipped", message=f"not checked: {run.not_checked}")
+                skipped += 1
+                continue
             found = by_case.get((run.run, det.code), [])
             failing = [f for f in found if SEVERITY_ORDER[f.severity] <= limit]
             if failing:
@@ -54,6 +58,7 @@ def _suite(result, findings) -> str:
         ET.SubElement(case, "error", type="unreadable", message=err.message)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
     suite.set("errors", str(len(result.errors)))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")

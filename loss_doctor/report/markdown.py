@@ -55,6 +55,10 @@ def document(result, *, images: dict | None = None, listed=None) -> str:
     if len(findings) < len(result.findings):
         lines += ["", f"{len(result.findings) - len(findings)} info finding(s) not listed "
                       "(--show-info)"]
+    unjudged = [r for r in runs if r.not_checked]
+    if unjudged:
+        lines += ["", "### Runs not checked", ""]
+        lines += [f"- {cell(r.run)}: {cell(r.not_checked)}" for r in unjudged]
     if result.errors:
         lines += ["", "### Files that could not be read", ""]
         lines += [f"- {code(e.path)}: {cell(e.message)}" for e in result.errors]

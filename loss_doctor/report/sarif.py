@@ -55,6 +55,11 @@ def document(result, findings=None) -> dict:
                       "locations": [{"physicalLocation": {"artifactLocation":
                                                           {"uri": e.path}}}]}
                      for e in result.errors]
+    notifications += [{"level": "warning",
+                       "message": {"text": f"run {r.run} not checked: {r.not_checked}"},
+                       "locations": [{"physicalLocation": {"artifactLocation":
+                                                           {"uri": files.get(r.run, r.run)}}}]}
+                      for r in result.runs if r.not_checked]
     run = {"tool": {"driver": {"name": "loss-doctor", "version": __version__,
                                "informationUri": "https://pypi.org/project/loss-doctor/",
                                "rules": [_rule(r) for r in result.rules]}},

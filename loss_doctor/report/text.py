@@ -54,8 +54,14 @@ def _layout(result, *, show_info: bool, quiet: bool, style, width: int = 80) -> 
                 lines.append(style("     " + part, dim=True))
     if not quiet:
         flagged = {f.run for f in findings if f.severity != "info"}
-        clean = [r.run for r in runs if r.run not in flagged]
+        clean = [r.run for r in runs if r.run not in flagged and not r.not_checked]
+        unjudged = [r for r in runs if r.not_checked and r.run not in flagged]
         lines.append("")
+        if unjudged:
+            listed = "; ".join(f"{r.run} ({r.not_checked})" for r in unjudged[:8])
+            more = f"; and {len(unjudged) - 8} more" if len(unjudged) > 8 else ""
+            text = f"not checked, {len(unjudged)} run{'s' * (len(unjudged) != 1)}: {listed}{more}"
+            lines.extend(style(part, fg="yellow") for part in textwrap.wrap(text, width))
         if clean:
             names = ", ".join(clean[:8]) + (f" and {len(clean) - 8} more"
                                             if len(clean) > 8 else "")
