@@ -11,6 +11,7 @@ import parsers
 from .config import Config, ConfigError
 from .detectors import Detector, registry
 from .findings import Finding
+from .grouping import merge_related
 from .ranking import rank
 from .selection import selected
 from .views import RunView, run_views
@@ -41,12 +42,12 @@ def build_detectors(config: Config) -> list[Detector]:
 
 def diagnose_view(view: RunView, detectors: list[Detector], config: Config) -> list[Finding]:
     """The findings of one run, unranked: every detector's, of the selected codes
-    (a detector may report codes of several families)."""
+    (a detector may report codes of several families), one per problem."""
     findings: list[Finding] = []
     for detector in detectors:
         findings.extend(f for f in detector.check(view)
                         if selected(f.code, config.select, config.ignore))
-    return findings
+    return merge_related(findings)
 
 
 def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:

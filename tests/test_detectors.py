@@ -91,3 +91,22 @@ def test_parameters_tune_a_detector():
     run = ds.spike_at(seed=0, height=6.0)
     assert problems(run)
     assert not problems(run, Config.from_mapping({"spike": {"z": 100, "big-ratio": 50}}))
+
+
+def test_one_finding_per_problem_on_several_series():
+    """Train and val loss spiking on the same batch are one spike; two spikes
+    far apart are two."""
+    from loss_doctor.findings import Finding
+    from loss_doctor.grouping import merge_related
+
+    def spike(metric, at, score):
+        return Finding(code="LD201", kind="spike", severity="warning", score=score, run="r",
+                       metric=metric, step_start=at, step_end=at + 2, message=f"{metric} spiked.")
+    merged = merge_related([spike("train/loss", 100, 0.6), spike("val/loss", 101, 0.8),
+                            spike("train/loss", 400, 0.5)])
+    assert sorted((f.metric, f.step_start, f.step_end) for f in merged) == [
+        ("train/loss", 400, 402), ("val/loss", 100, 103)]
+    (both,) = [f for f in merged if f.step_start == 100]
+    assert both.message == "val/loss spiked. The same on 1 more series: train/loss"
+    assert both.evidence["also"] == [{"metric": "train/loss", "step_start": 100,
+                                      "step_end": 102, "score": 0.6}]

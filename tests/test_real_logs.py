@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 
 import parsers
+from loss_doctor.config import Config
+from loss_doctor.diagnosis import diagnose_frame
 
 from .conftest import REAL_LOGS, requires_real_logs
 from .reference import assert_same_series, frame_series, last_write_series, reference_scalars
@@ -88,3 +90,13 @@ def test_formats_and_axes(real):
     assert runs["lightning_slm/lightning_logs/version_12"]["format"] == "lightning"
     keras = [i for r, i in runs.items() if r.startswith("keras_deepdiagnosis/")]
     assert {i["x_axis"] for i in keras} == {"row"} and len(keras) == 17
+
+
+@requires_real_logs()
+def test_six_eval_sets_overfitting_together_are_one_finding():
+    df = parsers.read_logdir(REAL_LOGS / "hf_multi_eval")
+    (f,) = [f for f in diagnose_frame(df, Config()) if f.code == "LD401"]
+    assert f.metric == "eval_g0_loss" and (f.step_start, f.step_end) == (401, 12030)
+    assert [a["metric"] for a in f.evidence["also"]] == [f"eval_g{i}_loss" for i in range(1, 6)]
+    assert f.message.endswith("The same on 5 more series: eval_g1_loss, eval_g2_loss, "
+                              "eval_g3_loss, eval_g4_loss, eval_g5_loss")
