@@ -48,7 +48,7 @@ def _key(paths: list[str], run: str | None = None) -> str | None:
         if sig is None:
             return None
         parts.append(sig)
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def load(cache_dir: str, paths: list[str], run: str | None = None) -> FileData | None:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from . import formats, storage
+from .naming import printable
 
 SKIP_DIRS = {"__pycache__", "node_modules", "latest-run"}  # W&B's link to its newest run
 
@@ -51,7 +52,7 @@ def _natural(text: str):
 
 def _run_id(root: str, path: str) -> str:
     rel = storage.relpath(path, root)
-    return storage.root_name(root) if rel == "." else rel
+    return printable(storage.root_name(root) if rel == "." else rel)
 
 
 def _run_subdir(name: str) -> bool:
@@ -202,4 +203,4 @@ def runs_of_given_files(paths, root: str | None = None) -> list[RunSource]:
 
 def _given_id(path: str, root: str) -> str:
     rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
-    return os.path.basename(os.path.abspath(path)) if rel == "." else rel
+    return printable(os.path.basename(os.path.abspath(path)) if rel == "." else rel)

@@ -69,7 +69,9 @@ class ReadError:
         return self.message
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.located}"
+        from .naming import printable
+
+        return f"{printable(self.path)}: {self.located}"
 
     def to_dict(self) -> dict:
         out = {"path": self.path, "message": self.message}

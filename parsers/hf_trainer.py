@@ -41,6 +41,8 @@ def load_state(path: str) -> dict:
         raise ParseError(path, f"not UTF-8 ({exc.reason})", offset=exc.start) from None
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"not JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise ParseError(path, "nested deeper than a JSON parser goes") from None
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         raise ParseError(path, "no 'log_history' list: not a Trainer state file")
     return state
@@ -70,36 +72,46 @@ def read_trainer_state(paths: str | os.PathLike | list) -> FileData:
     paths = [os.fspath(p) for p in paths] if isinstance(paths, list) else [os.fspath(paths)]
     path, state, errors = choose_newest(paths)
     metrics, steps, values = [], [], []
-    missing = 0
-    not_objects = 0
+    missing = not_objects = huge = 0
     for entry in state["log_history"]:
         if not isinstance(entry, dict):
             not_objects += 1
             continue
         step = entry.get("step")
         if not isinstance(step, (int, float)) or isinstance(step, bool) \
-                or not math.isfinite(step):
+                or (isinstance(step, float) and not math.isfinite(step)):
             missing += 1
+            continue
+        if not -2 ** 63 <= int(step) < 2 ** 63:
+            huge += 1
             continue
         for key, val in entry.items():
             if key == "step" or isinstance(val, bool) or not isinstance(val, (int, float)):
                 continue
             metrics.append(key)
             steps.append(int(step))
-            values.append(float(val))
+            values.append(_float(val))
     notes = []
     if len(paths) > 1:
         notes.append(f"read the newest of {len(paths)} copies (global_step "
                      f"{state.get('global_step')})")
-    if missing or not_objects:
+    if missing or not_objects or huge:
         what = [f"{missing} without a numeric 'step'"] if missing else []
         what += [f"{not_objects} not an object"] if not_objects else []
-        errors.append(ParseError(path, f"{missing + not_objects} log_history "
-                                       f"entr{'y' if missing + not_objects == 1 else 'ies'} "
-                                       f"skipped: {', '.join(what)}"))
+        what += [f"{huge} with a step beyond 64 bits"] if huge else []
+        count = missing + not_objects + huge
+        errors.append(ParseError(path, f"{count} log_history entr{'y' if count == 1 else 'ies'}"
+                                       f" skipped: {', '.join(what)}"))
     data = FileData.from_points(path, "hf_trainer", metrics, steps, values,
                                 notes=notes, errors=errors)
     return data
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond a double
+        return math.inf if value > 0 else -math.inf
 
 
 def _classify(path: str) -> str | None:

@@ -73,7 +73,15 @@ def _flatten(obj: dict, prefix: str, out: dict) -> None:
             if "_type" not in val:  # W&B's media and histograms are not scalars
                 _flatten(val, name + "/", out)
         elif isinstance(val, (int, float)) and not isinstance(val, bool):
-            out[name] = float(val)
+            out[name] = _float(val)
+
+
+def _float(value) -> float:
+    """A JSON number as a double: an integer beyond a double is +-inf."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def read_jsonl(path: str | os.PathLike) -> FileData:
@@ -139,6 +147,10 @@ def _parse_line(path, lineno, raw, rows, errors, chatter) -> None:
                                            f"column {exc.start + 1}; replaced", line=lineno))
             decoded = text.decode(encoding, errors="replace")
         obj = json.loads(decoded)
+    except RecursionError:
+        errors.append(ParseError(path, "nested deeper than a JSON parser goes; line skipped",
+                                 line=lineno))
+        return
     except ValueError as exc:
         if text.lstrip(b"\xef\xbb\xbf")[:1] in (b"{", b"["):  # a record, damaged
             errors.append(ParseError(path, f"not JSON ({exc}); line skipped", line=lineno))
@@ -162,9 +174,9 @@ def _choose_x(objs) -> str | None:
                 continue
             val = obj[key]
             seen = True
-            if not isinstance(val, (int, float)) or isinstance(val, bool) \
-                    or not math.isfinite(val) or val != int(val):
-                integral = False
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or (
+                    isinstance(val, float) and (not math.isfinite(val) or val != int(val))):
+                integral = False  # (a whole number beyond int64 is reported, line by line)
                 break
         if seen and integral:
             return want
@@ -178,12 +190,17 @@ def _to_points(path, rows, errors) -> FileData:
     notes: list[str] = []
     step = None
     skipped = 0
-    for index, obj in enumerate(objs):
+    for index, (lineno, obj) in enumerate(rows):
         x_key = find_field(obj, (x_field,)) if x_field else None
         if x_field is None:
             step = index
         elif x_key is not None and obj[x_key] is not None:
             step = int(obj[x_key])
+            if not -2 ** 63 <= step < 2 ** 63:
+                errors.append(ParseError(path, f"{x_key} {obj[x_key]!r:.30} does not fit in "
+                                               "64 bits; line skipped", line=lineno))
+                step = None
+                continue
         flat: dict[str, float] = {}
         prefix = ""
         split_key = find_field(obj, SPLIT_FIELDS)
@@ -191,7 +208,7 @@ def _to_points(path, rows, errors) -> FileData:
             prefix = obj[split_key].strip() + "/"
         wall_key = find_field(obj, WALL_FIELDS)
         wall = obj.get(wall_key) if wall_key else None
-        wall = float(wall) if isinstance(wall, (int, float)) and not isinstance(wall, bool) \
+        wall = _float(wall) if isinstance(wall, (int, float)) and not isinstance(wall, bool) \
             else math.nan
         _flatten({k: v for k, v in obj.items() if k not in (x_key, wall_key)}, prefix, flat)
         if not flat:

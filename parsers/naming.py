@@ -26,3 +26,20 @@ def x_axis_name(field: str | None) -> str:
         return "row"
     name = field.strip().lower().lstrip("_")
     return {"global_step": "step", "iter": "iteration"}.get(name, name)
+
+
+def printable(text: str) -> str:
+    """A name as it can be shown anywhere: bytes that were not UTF-8 (kept by
+    the OS as surrogates) and control characters as ``\\xNN``."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif not ch.isprintable() and ch != " ":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

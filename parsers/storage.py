@@ -167,18 +167,27 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
         yield from _walk_url(root, recursive, keep)
         return
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    stack = [(root, 0)]  # a loop, not recursion: a tree 1,000 levels deep is walked too
+    while stack:
+        dirpath, depth = stack.pop()
         try:
             st = os.stat(dirpath)
+            with os.scandir(dirpath) as entries:
+                entries = list(entries)
         except OSError:
-            dirnames[:] = []
             continue
         if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second way in
-            dirnames[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        below = dirpath != root
-        dirnames[:] = sorted(d for d in dirnames if keep(d)) if recursive or not below else []
+        dirnames, filenames = [], []
+        for entry in entries:
+            try:
+                (dirnames if entry.is_dir() else filenames).append(entry.name)
+            except OSError:
+                filenames.append(entry.name)
+        if recursive or depth == 0:
+            subdirs = sorted(d for d in dirnames if keep(d))
+            stack += [(os.path.join(dirpath, d), depth + 1) for d in reversed(subdirs)]
         yield dirpath, sorted(n for n in filenames if _regular(os.path.join(dirpath, n)))
 
 

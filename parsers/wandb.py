@@ -139,7 +139,7 @@ def _json_number(text: str) -> float | None:
     try:
         return float(value)
     except OverflowError:  # an int beyond a double
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
 
 
 def _history(buf: bytes):
@@ -221,6 +221,11 @@ def _read_log(path: str, points: tuple[list, list, list, list], facts: dict,
                     x = row.pop("_step", None)
                     x = step if step is not None else x if x is not None else row_index
                     wall = row.pop("_timestamp", math.nan)
+                    if not -2 ** 63 <= x < 2 ** 63 or x != int(x):
+                        errors.append(ParseError(path, f"a history row with step {x:.4g}, "
+                                                       "not a 64-bit whole number; skipped",
+                                                 offset=offset))
+                        continue
                     for name, value in row.items():
                         names.append(name)
                         steps.append(int(x))
