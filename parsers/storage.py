@@ -15,7 +15,6 @@ import io
 import os
 import posixpath
 import re
-import stat
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://")
 
@@ -181,23 +180,24 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
         seen.add((st.st_dev, st.st_ino))
         dirnames, filenames = [], []
         for entry in entries:
-            try:
-                (dirnames if entry.is_dir() else filenames).append(entry.name)
-            except OSError:
+            if entry.is_dir():
+                dirnames.append(entry.name)
+            elif _regular(entry):
                 filenames.append(entry.name)
         if recursive or depth == 0:
             subdirs = sorted(d for d in dirnames if keep(d))
             stack += [(os.path.join(dirpath, d), depth + 1) for d in reversed(subdirs)]
-        yield dirpath, sorted(n for n in filenames if _regular(os.path.join(dirpath, n)))
+        yield dirpath, sorted(filenames)
 
 
-def _regular(path: str) -> bool:
+def _regular(entry: os.DirEntry) -> bool:
     """Only regular files are logs: opening a FIFO blocks until a writer comes,
     a device (a link to /dev/zero) never ends; a link is judged by its target.
-    A name that cannot be looked at (a dangling link) is kept, so that reading
-    it says what is wrong."""
+    A link to nothing (dangling) is kept, so that reading it says what is wrong."""
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        if entry.is_file():  # follows links; no system call for plain files
+            return True
+        return entry.is_symlink() and not os.path.exists(entry.path)
     except OSError:
         return True
 
