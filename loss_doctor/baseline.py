@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from . import atomic
 from .errors import LossDoctorError
 from .findings import Finding, step_bucket
 from .ranking import rank
@@ -25,10 +26,8 @@ def write(path: str, findings: list[Finding]) -> int:
     entries = [{"code": f.code, "run": f.run, "metric": f.metric,
                 "step_bucket": step_bucket(f.step_start), "message": f.message}
                for f in findings]
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump({"version": VERSION, "tool": "loss-doctor", "findings": entries}, fh,
-                  indent=2)
-        fh.write("\n")
+    atomic.write_text(path, json.dumps({"version": VERSION, "tool": "loss-doctor",
+                                        "findings": entries}, indent=2) + "\n")
     return len(entries)
 
 

@@ -23,7 +23,7 @@ from .detectors import rule_of, rules
 from .diagnosis import build_detectors
 from .errors import InputError
 from .findings import SEVERITY_ORDER, Finding
-from .inputs import nothing_read, refuse_inside, sources_for
+from .inputs import nothing_read, refuse_inside, refuse_links_to_inputs, sources_for
 from .parallel import Job, check_sources
 from .records import Rule, RunInfo
 from .selection import DEFAULT_SELECT
@@ -107,7 +107,7 @@ def run_check(paths, options: CheckOptions = CheckOptions(), *, reporters=(),
     iteration over finished runs (a progress bar)."""
     paths = tuple(paths)
     for target in options.outputs():
-        refuse_inside(target, paths)
+        refuse_inside(target, paths, is_dir=target == options.report_dir)
     config = config_mod.load(isolated=options.isolated).merged(
         select=options.select, ignore=options.ignore, fail_on=options.fail_on)
     detectors = build_detectors(config)
@@ -121,9 +121,11 @@ def run_check(paths, options: CheckOptions = CheckOptions(), *, reporters=(),
               cache=None if options.no_cache else parsers.cache_dir_of(True),
               hooks=tuple(type(r) for r in hooks), options=options, known=known)
     by_name = {type(r).name: r for r in hooks}
+    sources = sources_for(paths, whole_runs=options.whole_runs)
+    for target in options.outputs():
+        refuse_links_to_inputs(target, sources)
     runs, findings, errors = check_sources(
-        sources_for(paths, whole_runs=options.whole_runs), job, jobs=options.jobs,
-        progress=progress,
+        sources, job, jobs=options.jobs, progress=progress,
         executor="dask" if options.scheduler else options.executor or "local",
         scheduler=options.scheduler,
         on_payload=lambda run, name, payload: by_name[name].collect(run, payload, options))

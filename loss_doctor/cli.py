@@ -18,8 +18,8 @@ import sys
 import click
 
 import parsers
+from loss_doctor import atomic, report
 from loss_doctor import config as config_mod
-from loss_doctor import report
 from loss_doctor.errors import LossDoctorError
 from loss_doctor.findings import SEVERITIES
 from loss_doctor.terminal import progress_bar
@@ -77,8 +77,7 @@ PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path())
 
 def _emit(ctx, text: str, output: str | None = None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        atomic.write_text(output, text + "\n")
     else:
         click.echo(text, color=ctx.color)
 

@@ -74,12 +74,44 @@ def nothing_read(runs, errors, paths=()) -> None:
                          f"(looked for {parsers.looked_for()})")
 
 
-def refuse_inside(target: str | None, paths) -> None:
-    """:class:`InputError` if ``target`` (an output) lies inside a log directory."""
+def refuse_inside(target: str | None, paths, *, is_dir: bool = False) -> None:
+    """:class:`InputError` if ``target`` (an output) is an input, a hard link
+    to one, or inside a log directory (a file PATH's own directory counts), or
+    if the directory it would be written in does not exist."""
+    if not target or target == "-":
+        return
     for path in paths:
-        if target and _inside(target, path):
-            raise InputError(f"{target} is inside the log directory {path}; loss-doctor "
+        if storage.is_url(path):
+            continue
+        if _same_file(target, path):
+            raise InputError(f"{target} is the log {path}; loss-doctor never writes over "
+                             "its input")
+        base = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        if os.path.exists(path) and _inside(target, base):
+            raise InputError(f"{target} is inside the log directory {base}; loss-doctor "
                              "never writes there (and would read it back as a run)")
+    parent = os.path.dirname(os.path.abspath(target))
+    if not is_dir and not os.path.isdir(parent):
+        raise InputError(f"{target}: the directory {parent} does not exist")
+
+
+def refuse_links_to_inputs(target: str | None, sources) -> None:
+    """:class:`InputError` if ``target`` is a hard link to (or is) a file that
+    will be read."""
+    if not target or target == "-" or not os.path.exists(target):
+        return
+    for source in sources:
+        for path in source.files:
+            if not storage.is_url(path) and _same_file(target, path):
+                raise InputError(f"{target} is the log {path} (a link to it); loss-doctor "
+                                 "never writes over its input")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _inside(path: str, root: str) -> bool:

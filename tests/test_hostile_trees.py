@@ -103,3 +103,28 @@ def test_numbers_beyond_a_double_are_infinities(tmp_path):
                                             '{"step": 2, "loss": -1' + "0" * 400 + "}\n")
     df = parsers.read_logdir(tmp_path)
     assert df.value.tolist() == [float("inf"), float("-inf")]
+
+
+def test_no_output_is_written_over_or_into_the_logs(tmp_path):
+    """Class 6: -o onto the input, onto a hard link of it, into a file PATH's
+    run directory, a baseline onto an input, -o into a missing directory."""
+    run = tmp_path / "logs" / "run"
+    log = write_events(run, [scalar_event("loss", 1.0 / (s + 1), s) for s in range(40)])
+    before = log.read_bytes()
+    link = tmp_path / "elsewhere.txt"
+    os.link(log, link)
+    cases = [["check", str(log), "-o", str(log)],
+             ["check", str(tmp_path / "logs"), "-o", str(link)],
+             ["check", str(log), "--report", str(run / "report")],
+             ["check", str(log), "--write-baseline", str(log)],
+             ["export", str(log), "-o", str(run / "frame.csv")],
+             ["check", str(tmp_path / "logs"), "-o", str(tmp_path / "missing" / "out.txt")]]
+    for args in cases:
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, args
+        assert result.stderr.startswith("loss-doctor: error: "), args
+    assert log.read_bytes() == before and sorted(os.listdir(run)) == [log.name]
+    out = tmp_path / "report.txt"
+    assert CliRunner().invoke(cli, ["check", str(log), "-o", str(out)]).exit_code == 0
+    assert out.read_text().startswith("1 run, 40 points")
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
