@@ -71,7 +71,7 @@ class ReadError:
     def __str__(self) -> str:
         from .naming import printable
 
-        return f"{printable(self.path)}: {self.located}"
+        return printable(f"{self.path}: {self.located}")
 
     def to_dict(self) -> dict:
         out = {"path": self.path, "message": self.message}

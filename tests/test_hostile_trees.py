@@ -128,3 +128,21 @@ def test_no_output_is_written_over_or_into_the_logs(tmp_path):
     assert CliRunner().invoke(cli, ["check", str(log), "-o", str(out)]).exit_code == 0
     assert out.read_text().startswith("1 run, 40 points")
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+def test_names_never_reach_the_terminal_raw(tmp_path):
+    """Class 3: control characters, ANSI escapes, newlines and bidi overrides
+    in run and metric names are shown escaped in text, ls and stderr."""
+    evil = "loss\x1b[2J\x1b]0;owned\x07\nLD101 fake\u202e"
+    run = tmp_path / "logs" / "run\x1b[31m"
+    run.mkdir(parents=True)
+    rows = [{"step": s, evil: 1.0 / (s + 1) if s != 30 else float("nan")} for s in range(60)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows)
+                                       + "{not json \x1b[31m\n")
+    for args in (["check", str(tmp_path / "logs")], ["ls", str(tmp_path / "logs")]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code in (0, 1), result.output
+        for stream in (result.stdout, result.stderr):
+            assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
+            assert "\nLD101 fake" not in stream
+        assert "\\x1b" in result.stdout

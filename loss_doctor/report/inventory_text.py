@@ -4,6 +4,7 @@ files that could not be read; laid out for an 80-column terminal."""
 from __future__ import annotations
 
 from loss_doctor.records import Inventory
+from parsers.naming import printable
 
 from .base import plain
 
@@ -26,7 +27,7 @@ def render_inventory(inv: Inventory, style=plain) -> str:
         if run.replaced:
             head += f" · {run.replaced:,} replaced"
         lines.append("")
-        lines.append(style(run.run, bold=True, fg="cyan") + "  " + head)
+        lines.append(style(printable(run.run), bold=True, fg="cyan") + "  " + head)
         width = min(max([len(s.metric) for s in run.series] + [6]), 30)
         if run.series:
             lines.append(style(f"    {'metric':<{width}}  {'role':<11}  {'points':>7}  "
@@ -39,12 +40,13 @@ def render_inventory(inv: Inventory, style=plain) -> str:
                 notes.append(style(f"{s.non_finite:,} NaN/inf", fg="red"))
             if s.replaced:
                 notes.append(f"{s.replaced:,} replaced")
-            label = s.metric if len(s.metric) <= width else s.metric[:width - 1] + "…"
+            name = printable(s.metric)
+            label = name if len(name) <= width else name[:width - 1] + "…"
             lines.append(f"    {label:<{width}}  {s.role:<11}  {s.points:>7,}  "
                          f"{_steps(s.first_step, s.last_step):<13}  {', '.join(notes)}"
                          .rstrip())
         for note in run.notes:
-            lines.append(style(f"    note: {note}", fg="yellow"))
+            lines.append(style(f"    note: {printable(note)}", fg="yellow"))
     if inv.errors:
         lines.append("")
         lines.append(style(f"{len(inv.errors)} problem(s) reading files:", bold=True,

@@ -6,6 +6,8 @@ import textwrap
 
 import click
 
+from parsers.naming import printable
+
 from .base import Reporter, plain
 
 COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
@@ -18,6 +20,15 @@ class TextReporter(Reporter):
     def render(self, result, options) -> str:
         style = plain if options.color is False else click.style
         return _layout(result, show_info=options.show_info, quiet=options.quiet, style=style)
+
+
+def _printable(f):
+    """A finding whose names and words cannot move the cursor or fake a line:
+    control characters, escapes and bidi overrides shown as ``\\xNN``."""
+    from dataclasses import replace
+
+    return replace(f, run=printable(f.run), metric=printable(f.metric),
+                   message=printable(f.message), hint=printable(f.hint))
 
 
 def _layout(result, *, show_info: bool, quiet: bool, style, width: int = 80) -> str:
@@ -34,6 +45,7 @@ def _layout(result, *, show_info: bool, quiet: bool, style, width: int = 80) -> 
                            f"{summary}", bold=True))
     axes = {r.run: r.x_axis for r in runs}
     for f in shown:
+        f = _printable(f)
         axis = {"row": "row"}.get(axes.get(f.run, "step"), axes.get(f.run, "step"))
         steps = f"{axis} {f.step_start:,}" if f.step_start == f.step_end else \
             f"{axis}s {f.step_start:,}–{f.step_end:,}"
