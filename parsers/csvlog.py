@@ -23,10 +23,12 @@ cells holding them are reported as not numbers.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import re
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -85,12 +87,38 @@ def is_keras_log(path: str) -> bool:
             and all(h.replace("_", "").replace("/", "").isalnum() for h in header))
 
 
+MAX_GUNZIPPED = 1 << 30  # a compressed CSV is read up to 1 GB, not a gzip bomb's worth
+
+
+def _decompressed(path: str, raw: bytes) -> bytes:
+    """A CSV that is gzip-compressed (``metrics.csv`` that is really a ``.gz``)."""
+    if not raw.startswith(b"\x1f\x8b"):
+        return raw
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+            data = gz.read(MAX_GUNZIPPED + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ParseError(path, f"gzip-compressed, and the compression is damaged: {exc}"
+                         ) from None
+    if len(data) > MAX_GUNZIPPED:
+        raise ParseError(path, "gzip-compressed to over 1 GB: gunzip it first")
+    return data
+
+
+def _decode(raw: bytes) -> str:
+    """The text of a CSV: UTF-16 where a BOM says so (Excel's "Unicode text"),
+    else UTF-8 (a BOM dropped), bytes that are not UTF-8 replaced."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")
+
+
 def read_csv(path: str | os.PathLike) -> FileData:
     path = os.fspath(path)
     try:
         with storage.open_binary(path) as fh:  # one snapshot: a writer may be appending
-            raw = fh.read()
-        text = raw.decode("utf-8-sig", errors="replace")
+            raw = _decompressed(path, fh.read())
+        text = _decode(raw)
         sep = _separator(text.split("\n", 1)[0].rstrip("\r"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -106,7 +134,7 @@ def read_csv(path: str | os.PathLike) -> FileData:
                  for m in _BAD_LINE.finditer(str(w.message))]
     # a last row without its line end is a write in progress (buffered writers
     # flush mid-row, even mid-number: "0.0123" read as "0.0"): left out
-    cut = b"\n" in raw and not raw.endswith((b"\n", b"\r")) and len(table) > 0
+    cut = "\n" in text and not text.endswith(("\n", "\r")) and len(table) > 0
     if cut:
         table = table.iloc[:-1]
     rows = _Rows(text, [line for line, _ in long_rows], len(table))

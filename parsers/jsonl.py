@@ -164,21 +164,26 @@ def _parse_line(path, lineno, raw, rows, errors, chatter) -> None:
     rows.append((lineno, obj))
 
 
+def _whole(val) -> bool:
+    return not isinstance(val, bool) and (isinstance(val, int) or (
+        isinstance(val, float) and math.isfinite(val) and val == int(val)))
+
+
 def _choose_x(objs) -> str | None:
+    """The first step field whose values are whole numbers on most lines that
+    have it (a few odd lines, a string or a float step, are reported and
+    skipped instead of turning the file's x axis into row numbers)."""
     for want in STEP_FIELDS:
-        seen = False
-        integral = True
+        whole = odd = 0
         for obj in objs:
             key = find_field(obj, (want,))
-            if key is None:
+            if key is None or obj[key] is None:
                 continue
-            val = obj[key]
-            seen = True
-            if isinstance(val, bool) or not isinstance(val, (int, float)) or (
-                    isinstance(val, float) and (not math.isfinite(val) or val != int(val))):
-                integral = False  # (a whole number beyond int64 is reported, line by line)
-                break
-        if seen and integral:
+            if _whole(obj[key]):
+                whole += 1
+            else:
+                odd += 1
+        if whole and odd <= whole // 10:  # fractional epochs (0.25, 0.5, ...) are not steps
             return want
     return None
 
@@ -195,6 +200,10 @@ def _to_points(path, rows, errors) -> FileData:
         if x_field is None:
             step = index
         elif x_key is not None and obj[x_key] is not None:
+            if not _whole(obj[x_key]):
+                errors.append(ParseError(path, f"{x_key} {obj[x_key]!r:.30} is not a whole "
+                                               "number; line skipped", line=lineno))
+                continue
             step = int(obj[x_key])
             if not -2 ** 63 <= step < 2 ** 63:
                 errors.append(ParseError(path, f"{x_key} {obj[x_key]!r:.30} does not fit in "

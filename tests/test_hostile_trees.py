@@ -146,3 +146,45 @@ def test_names_never_reach_the_terminal_raw(tmp_path):
             assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
             assert "\nLD101 fake" not in stream
         assert "\\x1b" in result.stdout
+
+
+def test_one_odd_step_does_not_break_the_axis(tmp_path):
+    """Class 4: a string or float step among integer steps is named and
+    skipped; the other steps stay the x axis."""
+    import parsers
+
+    lines = [{"step": s, "loss": 1.0 / (s + 1)} for s in range(50)]
+    lines[10]["step"] = "ten"
+    lines[20]["step"] = 20.5
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    df = parsers.read_logdir(tmp_path)
+    (info,) = df.attrs["runs"].values()
+    assert info["x_axis"] == "step"
+    assert df.step.tolist() == [s for s in range(50) if s not in (10, 20)]
+    (err,) = df.attrs["errors"]
+    assert err["line"] == 11 and "not a whole number" in err["message"]
+    assert "1 more problem(s) at line 21" in err["message"]
+
+
+def test_utf16_and_gzip_csvs_are_read_not_passed_as_empty(tmp_path):
+    """Class 5: Excel's UTF-16 CSV and a gzip file named metrics.csv are read;
+    a damaged gzip is named."""
+    import gzip
+
+    import parsers
+
+    text = "step,loss\n" + "".join(f"{s},{1 / (s + 1)}\n" for s in range(30))
+    for name, data in (("utf16", text.encode("utf-16")), ("utf16be", b"\xfe\xff"
+                                                            + text.encode("utf-16-be")),
+                       ("gzipped", gzip.compress(text.encode()))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.csv").write_bytes(data)
+    (tmp_path / "bad_gzip").mkdir()
+    (tmp_path / "bad_gzip" / "metrics.csv").write_bytes(gzip.compress(text.encode())[:40])
+    df = parsers.read_logdir(tmp_path)
+    for name in ("utf16", "utf16be", "gzipped"):
+        part = df[df.run == name]
+        assert part.step.tolist() == list(range(30)), name
+    (err,) = df.attrs["errors"]
+    assert err["path"].endswith("bad_gzip/metrics.csv")
+    assert err["message"].startswith("gzip-compressed, and the compression is damaged")
