@@ -129,6 +129,7 @@ def run_check(paths, options: CheckOptions = CheckOptions(), *, reporters=(),
         executor="dask" if options.scheduler else options.executor or "local",
         scheduler=options.scheduler,
         on_payload=lambda run, name, payload: by_name[name].collect(run, payload, options))
+    errors = [*sources.skipped, *errors]
     nothing_read(runs, errors, paths)
     hidden, recorded = 0, None
     if options.write_baseline:

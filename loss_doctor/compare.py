@@ -130,7 +130,7 @@ def load_run(path: str, role_overrides: dict) -> RunView:
     sources = sources_for((path,))
     if len(sources) > 1:
         raise InputError(f"{path} holds {len(sources)} runs; give one run's directory or file")
-    view, errors = None, []
+    view, errors = None, list(sources.skipped)
     if sources:
         view, _, errors = read_view(sources[0], role_overrides, parsers.cache_dir_of(True))
     nothing_read([view] if view else [], errors, (path,))

@@ -12,7 +12,7 @@ from parsers import storage
 from .errors import InputError
 
 
-def sources_for(paths, *, whole_runs: bool = False) -> list[parsers.RunSource]:
+def sources_for(paths, *, whole_runs: bool = False) -> parsers.Sources:
     """The runs of every PATH.  Directories are searched for runs; a file is
     read alone, or with ``whole_runs`` (pre-commit's staged logs) stands for
     its whole run directory, grouped so that one run is one run.  A file that
@@ -50,7 +50,8 @@ def sources_for(paths, *, whole_runs: bool = False) -> list[parsers.RunSource]:
     for root, sources in groups:
         prefix = (root.rstrip("/\\") or ".") + "/" if clash and root is not None else ""
         out += [replace(s, run=prefix + s.run) for s in sources]
-    return out
+    return parsers.Sources(out, [e for _, sources in groups
+                                 for e in getattr(sources, "skipped", ())])
 
 
 def read_paths(paths: tuple[str, ...], *, progress=None, cache: bool = True):

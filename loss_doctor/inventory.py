@@ -56,7 +56,7 @@ def read_view(source, roles: dict, cache_dir: str | None):
 def collect(sources, roles: dict, cache_dir: str | None, *, root: str = "",
             progress=None) -> Inventory:
     """The inventory of discovered runs, read one at a time (no frame)."""
-    runs, errors = [], []
+    runs, errors = [], list(getattr(sources, "skipped", ()))
     for source in (progress(sources) if progress else sources):
         _, info, errs = read_view(source, roles, cache_dir)
         errors += errs

@@ -45,14 +45,15 @@ import os
 import pandas as pd
 
 from . import formats, storage
-from .discover import RunSource, classify, discover, runs_of_files, runs_of_given_files
+from .discover import RunSource, Sources, classify, discover, runs_of_files, runs_of_given_files
 from .errors import ParseError, ReadError
 from .format import Format
 from .formats import FORMATS, looked_for
 from .frame import COLUMNS, RunData, to_frame
 from .read import read_source
 
-__all__ = ["COLUMNS", "FORMATS", "Format", "ParseError", "ReadError", "RunSource", "discover",
+__all__ = ["COLUMNS", "FORMATS", "Format", "ParseError", "ReadError", "RunSource", "Sources",
+           "discover",
            "looked_for", "read_file", "read_logdir", "read_run", "read_sources",
            "runs_of_files", "runs_of_given_files"]
 
@@ -66,7 +67,8 @@ def read_sources(sources: list[RunSource], *, root: str = "", strict: bool = Fal
     before and unchanged since (path, size, mtime) are not decoded again."""
     cache_dir = cache_dir_of(cache)
     runs: list[RunData] = []
-    errors: list[ParseError] = []
+    errors: list[ParseError] = [ParseError(e.path, e.message)
+                                for e in getattr(sources, "skipped", ())]
     for source in (progress(sources) if progress else sources):
         data, problems = read_source(source, cache_dir)
         if strict and problems:

@@ -21,12 +21,28 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 from . import formats, storage
+from .errors import ReadError
 from .naming import printable
 
 SKIP_DIRS = {"__pycache__", "node_modules", "latest-run"}  # W&B's link to its newest run
+# special files (FIFOs, devices) worth a word: those named like a log
+_LOG_NAME = re.compile(r"(^events\.out\.tfevents\.|\.(csv|tsv|jsonl|ndjson|json|log|txt|out|"
+                       r"db|sqlite|wandb)$)", re.I)
+
+
+class Sources(list):
+    """The runs found (a list of :class:`RunSource`), and in ``skipped`` what
+    could not be looked at: special files named like logs (a FIFO would block
+    the reader), directories that cannot be listed; each a
+    :class:`parsers.ReadError`."""
+
+    def __init__(self, items=(), skipped=()):
+        super().__init__(items)
+        self.skipped = list(skipped)
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,9 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
     only, with ``recursive=False``), sorted by run id in natural order (``lr_2``
     before ``lr_10``)."""
     root = storage.normalize(os.fspath(root))
+    special = _special(root)
+    if special is not None:
+        return Sources(skipped=[ReadError(root, special)])
     if storage.isfile(root):
         fmt = classify(root)
         if fmt is None:
@@ -78,14 +97,33 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
         return (not name.startswith(".") and name not in SKIP_DIRS
                 and (recursive or _run_subdir(name)))
 
-    for dirpath, filenames in storage.walk(root, recursive=recursive, keep=keep):
+    skipped: list[tuple[str, str]] = []
+    for dirpath, filenames in storage.walk(root, recursive=recursive, keep=keep,
+                                           skipped=skipped):
         sources.extend(_sources_in(root, dirpath, filenames, owned))
     for (found, run_dir), paths in owned.items():
         fmt = formats.get(found)
         run = fmt.run_id(root, run_dir) if fmt.run_id else _run_id(root, run_dir)
         sources.append(RunSource(run, run_dir, found, tuple(sorted(paths))))
     sources = _unique_ids(sources)
-    return sorted(sources, key=lambda s: _natural(s.run))
+    return Sources(sorted(sources, key=lambda s: _natural(s.run)),
+                   [ReadError(path, why) for path, why in skipped
+                    if why.startswith("a directory") or _LOG_NAME.search(storage.basename(path))])
+
+
+def _special(path: str) -> str | None:
+    """Why a local path that exists is not a file or directory to read, or None."""
+    if storage.is_url(path):
+        return None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device")
+    return f"{kind}, not a regular file: not read"
 
 
 def _sources_in(root, dirpath, filenames, owned) -> list[RunSource]:

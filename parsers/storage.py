@@ -15,6 +15,7 @@ import io
 import os
 import posixpath
 import re
+import stat
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+://")
 
@@ -157,11 +158,13 @@ def root_name(root: str) -> str:
     return os.path.basename(os.path.abspath(root)) or root
 
 
-def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
+def walk(root: str, *, recursive: bool = True, keep=lambda name: True, skipped=None):
     """(directory, sorted file names) for ``root`` and, with ``recursive``, every
     directory below it whose every name passes ``keep`` (and, without it, only
     the directories directly below that pass it).  Local symlinks are followed,
-    and a directory reached a second way (a symlink loop) is walked once."""
+    and a directory reached a second way (a symlink loop) is walked once.
+    Files that are not regular (FIFOs, sockets, devices) are left out and, like
+    directories that cannot be listed, appended to ``skipped`` as (path, why)."""
     if is_url(root):
         yield from _walk_url(root, recursive, keep)
         return
@@ -173,7 +176,10 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
             st = os.stat(dirpath)
             with os.scandir(dirpath) as entries:
                 entries = list(entries)
-        except OSError:
+        except OSError as exc:
+            if skipped is not None and (depth > 0 or isinstance(exc, PermissionError)):
+                skipped.append((dirpath, f"a directory that cannot be read "
+                                         f"({exc.strerror or exc}): not searched"))
             continue
         if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second way in
             continue
@@ -184,10 +190,24 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True):
                 dirnames.append(entry.name)
             elif _regular(entry):
                 filenames.append(entry.name)
+            elif skipped is not None:
+                skipped.append((entry.path, f"{_kind(entry)}, not a regular file: not read"))
         if recursive or depth == 0:
             subdirs = sorted(d for d in dirnames if keep(d))
             stack += [(os.path.join(dirpath, d), depth + 1) for d in reversed(subdirs)]
         yield dirpath, sorted(filenames)
+
+
+def _kind(entry: os.DirEntry) -> str:
+    try:
+        mode = entry.stat().st_mode
+    except OSError:
+        return "not a file"
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return ("a link to " if entry.is_symlink() else "") + name
+    return "not a regular file"
 
 
 def _regular(entry: os.DirEntry) -> bool:

@@ -97,8 +97,19 @@ def test_fifos_and_devices_named_like_logs_are_not_opened(tmp_path):
                  "events.out.tfevents.1.x", "mlflow.db", "run-abc.wandb"):
         os.mkfifo(odd / name)
     os.symlink("/dev/zero", odd / "nohup.out")
-    code = ("import parsers, sys; df = parsers.read_logdir(sys.argv[1]); "
-            "print(sorted(df.run.unique()))")
+    os.mkfifo(odd / "not_a_log_name")  # a special file not named like a log: not worth a word
+    code = ("import json, parsers, sys; df = parsers.read_logdir(sys.argv[1]); "
+            "print(json.dumps([sorted(df.run.unique()), df.attrs['errors']]))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                          text=True, timeout=60, check=True).stdout
-    assert out.strip() == "['good']"
+    runs, errors = json.loads(out)
+    assert runs == ["good"]
+    named = {os.path.basename(e["path"]): e["message"] for e in errors}
+    assert set(named) == {"train.log", "metrics.jsonl", "metrics.csv", "trainer_state.json",
+                          "events.out.tfevents.1.x", "mlflow.db", "run-abc.wandb", "nohup.out"}
+    assert named["metrics.jsonl"] == "a FIFO, not a regular file: not read"
+    assert named["nohup.out"] == "a link to a character device, not a regular file: not read"
+    result = subprocess.run([sys.executable, "-m", "loss_doctor", "check", str(odd / "train.log")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "train.log: a FIFO, not a regular file: not read" in result.stderr

@@ -188,3 +188,24 @@ def test_utf16_and_gzip_csvs_are_read_not_passed_as_empty(tmp_path):
     (err,) = df.attrs["errors"]
     assert err["path"].endswith("bad_gzip/metrics.csv")
     assert err["message"].startswith("gzip-compressed, and the compression is damaged")
+
+
+def test_a_directory_nobody_may_read_is_named(tmp_path):
+    """Class 7 (root may read any directory, so this runs as another user only)."""
+    import pytest
+
+    import parsers
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads every directory")
+    write_events(tmp_path / "good", [scalar_event("loss", 1.0 / (s + 1), s) for s in range(30)])
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        df = parsers.read_logdir(tmp_path)
+    finally:
+        locked.chmod(0o755)
+    assert set(df.run) == {"good"}
+    (err,) = df.attrs["errors"]
+    assert err["path"] == str(locked) and "cannot be read" in err["message"]
