@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 
 from . import formats, storage
@@ -80,7 +79,7 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
     only, with ``recursive=False``), sorted by run id in natural order (``lr_2``
     before ``lr_10``)."""
     root = storage.normalize(os.fspath(root))
-    special = _special(root)
+    special = storage.special(root)
     if special is not None:
         return Sources(skipped=[ReadError(root, special)])
     if storage.isfile(root):
@@ -97,7 +96,7 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
         return (not name.startswith(".") and name not in SKIP_DIRS
                 and (recursive or _run_subdir(name)))
 
-    skipped: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str, bool]] = []
     for dirpath, filenames in storage.walk(root, recursive=recursive, keep=keep,
                                            skipped=skipped):
         sources.extend(_sources_in(root, dirpath, filenames, owned))
@@ -107,23 +106,8 @@ def discover(root: str | os.PathLike, *, recursive: bool = True) -> list[RunSour
         sources.append(RunSource(run, run_dir, found, tuple(sorted(paths))))
     sources = _unique_ids(sources)
     return Sources(sorted(sources, key=lambda s: _natural(s.run)),
-                   [ReadError(path, why) for path, why in skipped
-                    if why.startswith("a directory") or _LOG_NAME.search(storage.basename(path))])
-
-
-def _special(path: str) -> str | None:
-    """Why a local path that exists is not a file or directory to read, or None."""
-    if storage.is_url(path):
-        return None
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return None
-    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
-        return None
-    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device")
-    return f"{kind}, not a regular file: not read"
+                   [ReadError(path, why) for path, why, is_dir in skipped
+                    if is_dir or _LOG_NAME.search(storage.basename(path))])
 
 
 def _sources_in(root, dirpath, filenames, owned) -> list[RunSource]:

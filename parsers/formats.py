@@ -8,7 +8,18 @@ that ends with a :class:`parsers.format.Format` and one line here.
 
 from __future__ import annotations
 
-from . import csvlog, hf_trainer, jsonl, mlflow, mlflow_sqlite, stdout, tfevents, tidy, wandb
+from . import (
+    csvlog,
+    hf_trainer,
+    jsonl,
+    mlflow,
+    mlflow_sqlite,
+    stdout,
+    storage,
+    tfevents,
+    tidy,
+    wandb,
+)
 from .format import Format
 
 FORMATS: tuple[Format, ...] = (
@@ -42,8 +53,6 @@ def get(name: str) -> Format:
 def classify(path: str) -> str | None:
     """The format name of one file (from its name, at most its first lines), or
     None if no format claims it.  Hidden files are never logs."""
-    from . import storage
-
     if storage.basename(path).startswith("."):
         return None
     for fmt in FORMATS:

@@ -133,6 +133,15 @@ def read_mlflow(paths) -> FileData:
                                 notes=notes, errors=errors)
     if walls:
         data.start = min(walls)
+    meta = _meta(storage.join(run_dir, "meta.yaml"))
+    add_facts(data, {
+        "run_id": meta.get("run_id") or meta.get("run_uuid"),
+        "run_name": meta.get("run_name"),
+        "experiment_id": meta.get("experiment_id"),
+        "status": STATUS.get(meta.get("status", ""), meta.get("status")),
+        "parent_run_id": _tag(run_dir, "mlflow.parentRunId"),
+        "params": _params(run_dir),
+        "deleted": meta.get("lifecycle_stage") == "deleted"})
     return data
 
 
@@ -157,25 +166,13 @@ def _point(path: str, lineno: int, line: bytes, errors) -> tuple[float, float, i
     return timestamp / 1000.0, value, step
 
 
-def _finish(source, run) -> None:
-    """The run's name, status and parameters, as facts in ``info``."""
-    meta = _meta(storage.join(source.path, "meta.yaml"))
-    add_facts(run, source.path, {
-        "run_id": meta.get("run_id") or meta.get("run_uuid"),
-        "run_name": meta.get("run_name"),
-        "experiment_id": meta.get("experiment_id"),
-        "status": STATUS.get(meta.get("status", ""), meta.get("status")),
-        "parent_run_id": _tag(source.path, "mlflow.parentRunId"),
-        "params": _params(source.path),
-        "deleted": meta.get("lifecycle_stage") == "deleted"})
-
-
-def add_facts(run, where: str, facts: dict) -> None:
-    """``info["mlflow"]``: run id and name, experiment, status (running,
-    finished, failed, killed), parent run, parameters; a deleted run is noted."""
+def add_facts(data: FileData, facts: dict) -> None:
+    """``attrs["runs"][run]["mlflow"]``: run id and name, experiment, status
+    (running, finished, failed, killed), parent run, parameters; a deleted run
+    is noted."""
     if facts.pop("deleted", False):
-        run.info["notes"].append(f"{where}: deleted in MLflow (still stored)")
-    run.info["mlflow"] = facts
+        data.notes.append("deleted in MLflow (still stored)")
+    data.facts["mlflow"] = facts
 
 
 def _params(run_dir: str) -> dict[str, str]:
@@ -197,4 +194,4 @@ def _params(run_dir: str) -> dict[str, str]:
 FORMAT = Format(name="mlflow", label="MLflow mlruns/",
                 files="mlruns/<experiment>/<run>/metrics/<key>",
                 classify=_classify, read=read_mlflow, grouping="owner", owner=owner,
-                together=True, run_id=run_id, finish=_finish)
+                together=True, run_id=run_id)

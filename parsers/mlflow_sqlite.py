@@ -97,6 +97,7 @@ def read_mlflow_db(path: str | os.PathLike, run_uuid: str | None = None) -> File
         if run_uuid is None:
             con.execute("SELECT count(*) FROM runs").fetchone()
             raise ParseError(path, "an MLflow store that lists no runs")
+        facts = _facts(con, run_uuid)
     except sqlite3.Error as exc:
         raise ParseError(path, f"not a readable MLflow store: {exc}") from None
     finally:
@@ -121,29 +122,20 @@ def read_mlflow_db(path: str | os.PathLike, run_uuid: str | None = None) -> File
     if storage.isfile(path + "-wal"):
         notes.append(f"{storage.basename(path)}-wal is not read (writes not yet "
                      "checkpointed: is a tracking server still running?)")
-    return FileData.from_points(path, "mlflow-sqlite", names, steps, values, walls,
+    data = FileData.from_points(path, "mlflow-sqlite", names, steps, values, walls,
                                 notes=notes, errors=errors)
+    mlflow.add_facts(data, facts)
+    return data
 
 
-def _finish(source, run) -> None:
-    """The run's name, status and parameters, as facts in ``info``."""
-    if source.key is not None:
-        mlflow.add_facts(run, source.path, _facts(source.path, source.key))
-
-
-def _facts(path: str, run_uuid: str) -> dict:
-    con = _connect(path)
-    try:
-        meta = con.execute("SELECT name, status, lifecycle_stage, experiment_id FROM runs "
-                           "WHERE run_uuid = ?", (run_uuid,)).fetchone()
-        params = dict(con.execute("SELECT key, value FROM params WHERE run_uuid = ?",
-                                  (run_uuid,)).fetchall())
-        parent = con.execute("SELECT value FROM tags WHERE run_uuid = ? AND "
-                             "key = 'mlflow.parentRunId'", (run_uuid,)).fetchone()
-    except sqlite3.Error:
-        return {}
-    finally:
-        con.close()
+def _facts(con: sqlite3.Connection, run_uuid: str) -> dict:
+    """The run's name, status, experiment, parameters and parent."""
+    meta = con.execute("SELECT name, status, lifecycle_stage, experiment_id FROM runs "
+                       "WHERE run_uuid = ?", (run_uuid,)).fetchone()
+    params = dict(con.execute("SELECT key, value FROM params WHERE run_uuid = ?",
+                              (run_uuid,)).fetchall())
+    parent = con.execute("SELECT value FROM tags WHERE run_uuid = ? AND "
+                         "key = 'mlflow.parentRunId'", (run_uuid,)).fetchone()
     name, status, stage, experiment = meta or (None, None, None, None)
     return {"run_id": run_uuid, "run_name": name, "experiment_id": experiment,
             "status": (status or "").lower() or None,
@@ -154,4 +146,4 @@ def _facts(path: str, run_uuid: str) -> dict:
 FORMAT = Format(name="mlflow-sqlite", label="MLflow's mlflow.db",
                 files="mlflow.db (any SQLite file with MLflow's tables)",
                 classify=_classify, read=read_mlflow_db, grouping="contained",
-                runs_in=runs_in, finish=_finish)
+                runs_in=runs_in)

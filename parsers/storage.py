@@ -164,7 +164,8 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True, skipped=N
     the directories directly below that pass it).  Local symlinks are followed,
     and a directory reached a second way (a symlink loop) is walked once.
     Files that are not regular (FIFOs, sockets, devices) are left out and, like
-    directories that cannot be listed, appended to ``skipped`` as (path, why)."""
+    directories that cannot be listed, appended to ``skipped`` as (path, why,
+    is_dir)."""
     if is_url(root):
         yield from _walk_url(root, recursive, keep)
         return
@@ -179,7 +180,7 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True, skipped=N
         except OSError as exc:
             if skipped is not None and (depth > 0 or isinstance(exc, PermissionError)):
                 skipped.append((dirpath, f"a directory that cannot be read "
-                                         f"({exc.strerror or exc}): not searched"))
+                                         f"({exc.strerror or exc}): not searched", True))
             continue
         if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second way in
             continue
@@ -191,23 +192,32 @@ def walk(root: str, *, recursive: bool = True, keep=lambda name: True, skipped=N
             elif _regular(entry):
                 filenames.append(entry.name)
             elif skipped is not None:
-                skipped.append((entry.path, f"{_kind(entry)}, not a regular file: not read"))
+                skipped.append((entry.path, special(entry.path) or "not a regular file: "
+                                                                  "not read", False))
         if recursive or depth == 0:
             subdirs = sorted(d for d in dirnames if keep(d))
             stack += [(os.path.join(dirpath, d), depth + 1) for d in reversed(subdirs)]
         yield dirpath, sorted(filenames)
 
 
-def _kind(entry: os.DirEntry) -> str:
+def special(path: str) -> str | None:
+    """Why a local path is not to be opened (a FIFO blocks until a writer comes,
+    a device never ends), or None for a regular file, a directory, a URL or a
+    path that is not there."""
+    if is_url(path):
+        return None
     try:
-        mode = entry.stat().st_mode
+        mode = os.stat(path).st_mode
     except OSError:
-        return "not a file"
+        return None
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
     for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
         if test(mode):
-            return ("a link to " if entry.is_symlink() else "") + name
-    return "not a regular file"
+            link = "a link to " if os.path.islink(path) else ""
+            return f"{link}{name}, not a regular file: not read"
+    return "not a regular file: not read"
 
 
 def _regular(entry: os.DirEntry) -> bool:

@@ -111,22 +111,32 @@ def _text(buf: bytes, a: int, b: int) -> str:
     return buf[a:b].decode("utf-8", errors="replace")
 
 
-def _item(buf: bytes, a: int, b: int):
-    """(name, value) of a HistoryItem; value None if it is not a number."""
-    key, nested, value = "", [], None
+def _keyed(buf: bytes, a: int, b: int):
+    """(name, value_json text or None, typed number or None) of a HistoryItem or
+    a ConfigItem, which share these fields: the name is ``key`` or the
+    ``nested_key`` path joined with ``/``."""
+    key, nested, text, number = "", [], None, None
     for field, wire, i, j in fields(buf, a, b):
         if field == I_KEY and wire == 2:
             key = _text(buf, i, j)
         elif field == I_NESTED and wire == 2:
             nested.append(_text(buf, i, j))
+        elif field == I_VALUE_JSON and wire == 2:
+            text = _text(buf, i, j)
         elif field == I_NUMBER and wire == 1:
-            value = struct.unpack_from("<d", buf, i)[0]
+            number = struct.unpack_from("<d", buf, i)[0]
         elif field == I_INTEGER and wire == 0:
             raw, _ = varint(buf, i)
-            value = float((raw >> 1) ^ -(raw & 1))  # sint64: zigzag
-        elif field == I_VALUE_JSON and wire == 2:
-            value = _json_number(_text(buf, i, j))
-    return key or "/".join(nested), value
+            number = float((raw >> 1) ^ -(raw & 1))  # sint64: zigzag
+    return key or "/".join(nested), text, number
+
+
+def _item(buf: bytes, a: int, b: int):
+    """(name, value) of a HistoryItem; value None if it is not a number."""
+    name, text, number = _keyed(buf, a, b)
+    if number is None and text is not None:
+        number = _json_number(text)
+    return name, number
 
 
 def _json_number(text: str) -> float | None:
@@ -161,20 +171,13 @@ def _config(buf: bytes, a: int, b: int, out: dict) -> None:
     """ConfigRecord updates (ConfigItem: key or nested_key, value_json) into ``out``."""
     for field, wire, i, j in fields(buf, a, b):
         if field == CONFIG_UPDATE and wire == 2:
-            key, nested, value = "", [], None
-            for f, w, x, y in fields(buf, i, j):
-                if f == 1 and w == 2:
-                    key = _text(buf, x, y)
-                elif f == 2 and w == 2:
-                    nested.append(_text(buf, x, y))
-                elif f == 16 and w == 2:
-                    try:
-                        value = json.loads(_text(buf, x, y))
-                    except ValueError:
-                        value = _text(buf, x, y)
-            name = key or "/".join(nested)
-            if name and name != "_wandb":
-                out[name] = value
+            name, text, _ = _keyed(buf, i, j)
+            if not name or name == "_wandb":
+                continue
+            try:
+                out[name] = None if text is None else json.loads(text)
+            except ValueError:
+                out[name] = text
 
 
 def _run(buf: bytes, a: int, b: int, facts: dict) -> None:
