@@ -24,7 +24,7 @@ from . import storage
 from .errors import ParseError
 from .frame import FileData
 
-VERSION = 1
+VERSION = 2  # 2: FileData.facts (W&B, MLflow, Lightning hparams) kept with the points
 MAX_ENTRIES = 4000
 
 

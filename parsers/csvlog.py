@@ -140,7 +140,12 @@ def read_csv(path: str | os.PathLike) -> FileData:
     rows = _Rows(text, [line for line, _ in long_rows], len(table))
     parsed = {c: numbers(table[c], decimal_comma=sep == ";") for c in table.columns}
     table, parsed, notes = _drop_non_rows(table, parsed, rows)
-    data = _to_points(path, table, parsed, kind_of(path, list(table.columns)), rows)
+    kind = kind_of(path, list(table.columns))
+    data = _to_points(path, table, parsed, kind, rows)
+    if kind == "lightning":  # CSVLogger writes the hyperparameters beside the metrics
+        hparams = storage.join(storage.dirname(path), "hparams.yaml")
+        if storage.isfile(hparams):
+            data.facts["hparams"] = hparams
     data.notes[:0] = notes
     if long_rows:
         line, cells = long_rows[0]
@@ -302,15 +307,7 @@ def _classify(path: str) -> str | None:
     return None
 
 
-def _finish(source, run) -> None:
-    """Lightning's CSVLogger writes the hyperparameters beside the metrics."""
-    if source.format == "lightning":
-        hparams = storage.join(storage.dirname(source.files[0]), "hparams.yaml")
-        if storage.isfile(hparams):
-            run.info["hparams"] = hparams
-
-
 FORMAT = Format(name="csv", label="CSV (plain, Keras, Lightning)",
                 files="*.csv, *.tsv; a *.log/*.txt with an epoch header (Keras)",
                 classify=_classify, read=read_csv,
-                variants=("keras", "lightning", "tensorboard-csv"), finish=_finish)
+                variants=("keras", "lightning", "tensorboard-csv"))

@@ -44,8 +44,6 @@ class Format:
     ``run_id(root, run_dir)``: the run's id where the format names its runs
     itself (MLflow: experiment and run name instead of two ids); else the run
     directory's path relative to the root.
-    ``finish(source, run)``: facts found beside the files, added to the run's
-    ``info`` after reading (Lightning's ``hparams.yaml``).
     """
 
     name: str
@@ -60,7 +58,6 @@ class Format:
     run_subdir: Callable[[str], bool] | None = None
     run_id: Callable[[str, str], str] | None = None
     runs_in: Callable[[str], list[tuple[str, str]]] | None = None
-    finish: Callable | None = None
 
     def __post_init__(self):
         if self.grouping not in GROUPINGS:

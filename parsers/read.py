@@ -52,7 +52,4 @@ def read_source(source: RunSource, cache_dir: str | None = None
         files.append(data)
     if not files:
         return None, errors
-    run = assemble_run(source.run, files, os.fspath(source.path))
-    if fmt.finish is not None:
-        fmt.finish(source, run)
-    return run, errors
+    return assemble_run(source.run, files, os.fspath(source.path)), errors
