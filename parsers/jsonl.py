@@ -92,11 +92,8 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
     chatter: list[tuple[int, bytes]] = []  # lines that are not JSON at all
     try:
         with storage.open_binary(path) as fh:
-            lineno = 0
-            while raw := fh.readline(_MAX_LINE + 1):
-                lineno += 1
-                if len(raw) > _MAX_LINE and not raw.endswith(b"\n"):
-                    _skip_rest_of_line(fh)
+            for lineno, raw in enumerate(storage.bounded_lines(fh, _MAX_LINE), 1):
+                if raw is None:
                     errors.append(ParseError(path, "longer than 1 MB: not a metrics line; "
                                                    "skipped", line=lineno))
                     continue
@@ -118,11 +115,6 @@ def read_jsonl(path: str | os.PathLike) -> FileData:
                      f"first at line {first}: {text.decode('utf-8', 'replace')[:50]!r}")
     data.notes[:0] = notes
     return data
-
-
-def _skip_rest_of_line(fh) -> None:
-    while (part := fh.readline(_MAX_LINE)) and not part.endswith(b"\n"):
-        pass
 
 
 def _is_cut(raw: bytes) -> bool:

@@ -247,3 +247,16 @@ def _walk_url(root: str, recursive: bool, keep):
     for rel in sorted(by_dir, key=lambda r: (r != "", r)):
         path = inner if rel == "" else f"{inner}/{rel}"
         yield _url(fs, path), sorted(by_dir[rel])
+
+
+def bounded_lines(fh, max_len: int):
+    """The lines of a binary file object, each with its line end; a line longer
+    than ``max_len`` bytes is never held whole: None stands for it (so that
+    callers still count lines), and the reading goes on after its end."""
+    while raw := fh.readline(max_len + 1):
+        if len(raw) > max_len and not raw.endswith(b"\n"):
+            while (part := fh.readline(max_len + 1)) and not part.endswith(b"\n"):
+                pass
+            yield None
+            continue
+        yield raw

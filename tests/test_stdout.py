@@ -166,11 +166,11 @@ def test_no_line_makes_the_patterns_backtrack(tmp_path):
     a bound two orders of magnitude above what it takes (about 0.3 s)."""
     import time
 
-    from parsers.stdout import _MAX_LINE
+    from parsers.printed_lines import MAX_LINE
 
     pieces = ["a" + " " * 50, "loss ", "1/", "1 / ", "loss: 1.0 - ", "'a': '", "a/", "a.",
               "f(", "a:", "a [", "x in ", "ab cd ef      ", "inf%", "nan/", "e-", "[1/"]
-    lines = [(p * (_MAX_LINE // len(p)))[:_MAX_LINE - 1] for p in pieces]
+    lines = [(p * (MAX_LINE // len(p)))[:MAX_LINE - 1] for p in pieces]
     path = tmp_path / "train.log"
     path.write_text("step 1 loss 0.5\nstep 2 loss 0.4\n" + "\n".join(lines) + "\n")
     began = time.perf_counter()
