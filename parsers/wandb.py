@@ -1,13 +1,6 @@
 """Weights & Biases run directories: ``wandb/run-*/`` and ``wandb/offline-run-*/``,
 read from the run's transaction log ``run-<id>.wandb`` without the ``wandb``
-package.
-
-The log is LevelDB's log format as W&B writes it: a 7-byte header (``:W&B``,
-magic ``0xBEE1``, version 0), then 32 KiB blocks of chunks, each ``crc32
-(4 bytes, zlib's CRC-32 of the type byte and the data) | length (2) | type (1:
-full, 2: first, 3: middle, 4: last)``; a record is one chunk or a first, middles
-and a last.  Records are protobuf ``Record`` messages (``wandb_internal.proto``);
-the wire format is read directly (:mod:`parsers.protowire`) for the fields used:
+package (its framing and records: :mod:`parsers.wandb_log`).  The fields used:
 
 * ``history`` (field 2): one committed row, ``HistoryRecord`` with items (key or
   ``nested_key`` path, joined with ``/``; the value as ``value_json`` or in a typed
@@ -37,211 +30,70 @@ import math
 import os
 import re
 import struct
-import zlib
 
 from . import storage
+from . import wandb_log as log
 from .errors import ParseError
 from .format import Format
 from .frame import FileData
-from .protowire import WireError, fields, varint
+from .protowire import WireError, fields
 
-HEADER = b":W&B\xe1\xbe\x00"
-BLOCK = 32768
-CHUNK = 7
-FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 RUN_DIR = re.compile(r"^(?:offline-)?run-(?:\d{8}_\d{6}-)?(?P<id>[A-Za-z0-9]+)$")
 LOG_NAME = re.compile(r"^run-(?P<id>[A-Za-z0-9]+)\.wandb$")
-# Record fields, HistoryRecord / HistoryItem fields (wandb_internal.proto)
-R_HISTORY, R_CONFIG, R_RUN = 2, 5, 17
-H_ITEM, H_STEP = 1, 2
-I_KEY, I_NESTED, I_INTEGER, I_NUMBER, I_VALUE_JSON = 1, 2, 5, 6, 16
-RUN_ID, RUN_PROJECT, RUN_CONFIG, RUN_NAME = 1, 3, 4, 8
-CONFIG_UPDATE = 1
-
-
-def records(buf: bytes, path: str):
-    """Yield (offset, record bytes) of every whole record; problems go to the
-    ``errors`` and ``notes`` lists returned at the end (a generator's return)."""
-    errors, notes = [], []
-    if not buf.startswith(HEADER):
-        raise ParseError(path, "not a W&B transaction log (no ':W&B' header)", offset=0)
-    pos, parts, start = len(HEADER), [], None
-    while pos < len(buf):
-        left = BLOCK - pos % BLOCK
-        if left < CHUNK:  # the block's tail is padding
-            pos += left
-            continue
-        if pos + CHUNK > len(buf):
-            notes.append(f"cut {len(buf) - pos} bytes into a chunk header at byte {pos}: a "
-                         "run still being written? kept the records before it")
-            break
-        crc, length, kind = struct.unpack_from("<IHB", buf, pos)
-        if kind == 0 and length == 0 and crc == 0:  # zero padding a writer left
-            pos += left
-            continue
-        end = pos + CHUNK + length
-        if end > len(buf):
-            notes.append(f"last record cut at byte {len(buf)} (it needed {end}): a run "
-                         "still being written? kept the records before it")
-            break
-        data = buf[pos + CHUNK:end]
-        if length > left - CHUNK or zlib.crc32(data, zlib.crc32(bytes([kind]))) != crc \
-                or kind not in (FULL, FIRST, MIDDLE, LAST):
-            skip = pos + left
-            errors.append(ParseError(path, f"chunk checksum mismatch; {skip - pos} bytes "
-                                           f"skipped to the next block, at byte {skip}",
-                                     offset=pos))
-            pos, parts, start = skip, [], None
-            continue
-        if kind == FULL:
-            yield pos, data
-            parts, start = [], None
-        elif kind == FIRST:
-            parts, start = [data], pos
-        elif start is not None:
-            parts.append(data)
-            if kind == LAST:
-                yield start, b"".join(parts)
-                parts, start = [], None
-        pos = end
-    return errors, notes
-
-
-def _text(buf: bytes, a: int, b: int) -> str:
-    return buf[a:b].decode("utf-8", errors="replace")
-
-
-def _keyed(buf: bytes, a: int, b: int):
-    """(name, value_json text or None, typed number or None) of a HistoryItem or
-    a ConfigItem, which share these fields: the name is ``key`` or the
-    ``nested_key`` path joined with ``/``."""
-    key, nested, text, number = "", [], None, None
-    for field, wire, i, j in fields(buf, a, b):
-        if field == I_KEY and wire == 2:
-            key = _text(buf, i, j)
-        elif field == I_NESTED and wire == 2:
-            nested.append(_text(buf, i, j))
-        elif field == I_VALUE_JSON and wire == 2:
-            text = _text(buf, i, j)
-        elif field == I_NUMBER and wire == 1:
-            number = struct.unpack_from("<d", buf, i)[0]
-        elif field == I_INTEGER and wire == 0:
-            raw, _ = varint(buf, i)
-            number = float((raw >> 1) ^ -(raw & 1))  # sint64: zigzag
-    return key or "/".join(nested), text, number
-
-
-def _item(buf: bytes, a: int, b: int):
-    """(name, value) of a HistoryItem; value None if it is not a number."""
-    name, text, number = _keyed(buf, a, b)
-    if number is None and text is not None:
-        number = _json_number(text)
-    return name, number
-
-
-def _json_number(text: str) -> float | None:
-    try:
-        value = json.loads(text)  # NaN, Infinity, -Infinity are read as floats
-    except ValueError:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None  # media, histograms, text, tables
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond a double
-        return math.inf if value > 0 else -math.inf
-
-
-def _history(buf: bytes):
-    """(step or None, {name: value}) of a HistoryRecord."""
-    step, row = None, {}
-    for field, wire, i, j in fields(buf):
-        if field == H_ITEM and wire == 2:
-            name, value = _item(buf, i, j)
-            if value is not None:
-                row[name] = value
-        elif field == H_STEP and wire == 2:
-            for f, w, a, _ in fields(buf, i, j):
-                if f == 1 and w == 0:
-                    step = varint(buf, a)[0]
-    return step, row
-
-
-def _config(buf: bytes, a: int, b: int, out: dict) -> None:
-    """ConfigRecord updates (ConfigItem: key or nested_key, value_json) into ``out``."""
-    for field, wire, i, j in fields(buf, a, b):
-        if field == CONFIG_UPDATE and wire == 2:
-            name, text, _ = _keyed(buf, i, j)
-            if not name or name == "_wandb":
-                continue
-            try:
-                out[name] = None if text is None else json.loads(text)
-            except ValueError:
-                out[name] = text
-
-
-def _run(buf: bytes, a: int, b: int, facts: dict) -> None:
-    for field, wire, i, j in fields(buf, a, b):
-        if wire != 2:
-            continue
-        if field == RUN_ID:
-            facts["run_id"] = _text(buf, i, j)
-        elif field == RUN_NAME:
-            facts["name"] = _text(buf, i, j)
-        elif field == RUN_PROJECT:
-            facts["project"] = _text(buf, i, j)
-        elif field == RUN_CONFIG:
-            _config(buf, i, j, facts.setdefault("config", {}))
 
 
 def _read_log(path: str, points: tuple[list, list, list, list], facts: dict,
               errors: list, notes: list) -> None:
-    names, steps, values, walls = points
+    """The history rows of one transaction log into ``points``, its run facts
+    into ``facts``."""
     try:
         with storage.open_binary(path) as fh:
             buf = fh.read()
     except OSError as exc:
         raise ParseError(path, exc.strerror or str(exc)) from None
-    walk = records(buf, path)
-    row_index = 0
-    while True:
-        try:
-            offset, record = next(walk)
-        except StopIteration as done:
-            errs, nts = done.value
-            errors += errs
-            notes += [f"{storage.basename(path)}: {n}" for n in nts]
-            return
-        except ParseError as err:  # no W&B header: the printed output may stand in
-            errors.append(err)
-            return
-        try:
-            for field, wire, i, j in fields(record):
-                if wire != 2:
-                    continue
-                if field == R_HISTORY:
-                    step, row = _history(record[i:j])
-                    x = row.pop("_step", None)
-                    x = step if step is not None else x if x is not None else row_index
-                    wall = row.pop("_timestamp", math.nan)
-                    if not -2 ** 63 <= x < 2 ** 63 or x != int(x):
-                        errors.append(ParseError(path, f"a history row with step {x:.4g}, "
-                                                       "not a 64-bit whole number; skipped",
-                                                 offset=offset))
-                        continue
-                    for name, value in row.items():
-                        names.append(name)
-                        steps.append(int(x))
-                        values.append(value)
-                        walls.append(wall)
-                    row_index += 1
-                elif field == R_RUN:
-                    _run(record, i, j, facts)
-                elif field == R_CONFIG:
-                    _config(record, i, j, facts.setdefault("config", {}))
-        except (WireError, struct.error, OverflowError, ValueError):
-            errors.append(ParseError(path, "a record that is not a W&B Record; skipped",
-                                     offset=offset))
+    rows = 0  # the x axis of rows without a step
+    log_notes: list[str] = []
+    try:
+        for offset, record in log.records(buf, path, errors, log_notes):
+            try:
+                rows += _record(path, offset, record, points, facts, errors, rows)
+            except (WireError, struct.error, OverflowError, ValueError):
+                errors.append(ParseError(path, "a record that is not a W&B Record; skipped",
+                                         offset=offset))
+    except ParseError as err:  # no W&B header: the printed output may stand in
+        errors.append(err)
+    notes += [f"{storage.basename(path)}: {n}" for n in log_notes]
+
+
+def _record(path, offset, record, points, facts, errors, row_index) -> int:
+    """One Record: a history row into ``points`` (returns 1), or the run's
+    facts (returns 0)."""
+    names, steps, values, walls = points
+    counted = 0
+    for field, wire, i, j in fields(record):
+        if wire != 2:
+            continue
+        if field == log.R_HISTORY:
+            step, row = log.history(record[i:j])
+            x = row.pop("_step", None)
+            x = step if step is not None else x if x is not None else row_index
+            wall = row.pop("_timestamp", math.nan)
+            if not -2 ** 63 <= x < 2 ** 63 or x != int(x):
+                errors.append(ParseError(path, f"a history row with step {x:.4g}, "
+                                               "not a 64-bit whole number; skipped",
+                                         offset=offset))
+                continue
+            for name, value in row.items():
+                names.append(name)
+                steps.append(int(x))
+                values.append(value)
+                walls.append(wall)
+            counted = 1
+        elif field == log.R_RUN:
+            log.run_facts(record, i, j, facts)
+        elif field == log.R_CONFIG:
+            log.config_updates(record, i, j, facts.setdefault("config", {}))
+    return counted
 
 
 def read_wandb(paths) -> FileData:
