@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
-from importlib.metadata import entry_points
 
+from loss_doctor.plugins import by_name
 from loss_doctor.records import Rule
 
 from .base import Detector, RunView, Series
@@ -31,18 +30,7 @@ __all__ = ["BUILTIN", "Detector", "RunView", "Series", "registry", "rule_of", "r
 
 def registry() -> dict[str, type[Detector]]:
     """Built-in detectors and those of installed plugins, by name."""
-    return dict(_registry())
-
-
-@functools.cache
-def _registry() -> dict[str, type[Detector]]:
-    """Scanning the installed distributions for entry points takes milliseconds:
-    once per process, not once per run."""
-    found = {cls.name: cls for cls in BUILTIN}
-    for ep in entry_points(group="loss_doctor.detectors"):
-        cls = ep.load()
-        found[cls.name] = cls
-    return found
+    return dict(by_name("loss_doctor.detectors", BUILTIN))
 
 
 def rule_of(cls: type[Detector]) -> Rule:

@@ -10,8 +10,7 @@ package; the command line picks reporters from :func:`registry`.
 
 from __future__ import annotations
 
-import functools
-from importlib.metadata import entry_points
+from loss_doctor.plugins import by_name
 
 from .base import Reporter, plain
 from .github import GithubReporter
@@ -31,22 +30,13 @@ __all__ = ["BUILTIN", "Reporter", "formats", "get", "plain", "registry"]
 
 def registry() -> dict[str, type[Reporter]]:
     """Built-in reporters and those of installed plugins, by name."""
-    return dict(_registry())
-
-
-@functools.cache
-def _registry() -> dict[str, type[Reporter]]:
-    found = {cls.name: cls for cls in BUILTIN}
-    for ep in entry_points(group="loss_doctor.reporters"):
-        cls = ep.load()
-        found[cls.name] = cls
-    return found
+    return dict(by_name("loss_doctor.reporters", BUILTIN))
 
 
 def formats(*, files: bool = False) -> dict[str, type[Reporter]]:
     """The reporters that print text (``--format``), or with ``files`` those
     that write a directory (``--report``)."""
-    return {name: cls for name, cls in _registry().items() if cls.writes_files == files}
+    return {name: cls for name, cls in registry().items() if cls.writes_files == files}
 
 
 def get(name: str, *, files: bool = False) -> Reporter:
