@@ -49,9 +49,10 @@ def _url(fs, path: str) -> str:
 
 
 def normalize(path: str) -> str:
-    """A URL in the one form that :func:`walk` gives its directories."""
+    """A path in the one form that :func:`walk` gives its directories: no
+    trailing separator (``runs/`` and ``runs`` are one tree), URLs likewise."""
     if not is_url(path):
-        return path
+        return path.rstrip(os.sep) or path
     fs, inner = _fs(path)
     return _url(fs, inner.rstrip("/") or inner)
 

@@ -100,3 +100,11 @@ def test_six_eval_sets_overfitting_together_are_one_finding():
     assert [a["metric"] for a in f.evidence["also"]] == [f"eval_g{i}_loss" for i in range(1, 6)]
     assert f.message.endswith("The same on 5 more series: eval_g1_loss, eval_g2_loss, "
                               "eval_g3_loss, eval_g4_loss, eval_g5_loss")
+
+
+def test_a_trailing_slash_reads_the_same_runs():
+    """``runs/`` and ``runs`` are one tree: a Trainer run and its
+    ``last-checkpoint/`` copy stay one run either way."""
+    plain = parsers.discover(str(REAL_LOGS / "hf_whisper_ja"))
+    slashed = parsers.discover(str(REAL_LOGS / "hf_whisper_ja") + "/")
+    assert [s.run for s in slashed] == [s.run for s in plain] == ["hf_whisper_ja"]
