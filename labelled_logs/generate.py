@@ -281,7 +281,7 @@ def sorted_data_run(name: str, shuffle: bool, seed: int):
     order = torch.argsort(y, stable=True)
     x, y = x[order], y[order]
     model = mlp(8, 4, hidden=32)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=0.005, momentum=0.9)
     rows = []
     data = batches(x, y, 32, seed=seed, shuffle=shuffle)
     for step in range(1, 801):

@@ -47,7 +47,7 @@ def diagnose_view(view: RunView, detectors: list[Detector], config: Config) -> l
     for detector in detectors:
         findings.extend(f for f in detector.check(view)
                         if selected(f.code, config.select, config.ignore))
-    return merge_related(findings)
+    return merge_related(findings, view.unit)
 
 
 def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:

@@ -18,9 +18,10 @@ def _overlap(a: Finding, b: Finding) -> bool:
     return shared >= OVERLAP * shorter and shared >= 0
 
 
-def merge_related(findings: list[Finding]) -> list[Finding]:
+def merge_related(findings: list[Finding], unit: str = "step") -> list[Finding]:
     """The findings with each group of related ones made one (info findings,
-    facts about each series, are left as they are)."""
+    facts about each series, are left as they are); ``unit`` names the x axis
+    in the merged message."""
     groups: dict[tuple[str, str, str], list[list[Finding]]] = {}
     out = []
     for f in sorted(findings, key=lambda f: (-f.score, f.metric, f.step_start)):
@@ -34,17 +35,29 @@ def merge_related(findings: list[Finding]) -> list[Finding]:
         else:
             home.append(f)
     for clusters in groups.values():
-        out += [_one(cluster) for cluster in clusters]
+        out += [_one(cluster, unit) for cluster in clusters]
     order = {id(f): i for i, f in enumerate(findings)}
     return sorted(out, key=lambda f: order.get(id(f), len(order)))
 
 
-def _one(cluster: list[Finding]) -> Finding:
+def _where(f: Finding, unit: str) -> str:
+    spikes = f.evidence.get("spikes")
+    if spikes and len(spikes) <= 5:
+        return f"{unit}{'s' if len(spikes) > 1 else ''} " + ", ".join(
+            str(s["step"]) for s in spikes)
+    if f.step_start == f.step_end:
+        return f"{unit} {f.step_start}"
+    return f"{unit}s {f.step_start}-{f.step_end}"
+
+
+def _one(cluster: list[Finding], unit: str = "step") -> Finding:
     base = cluster[0]
     if len(cluster) == 1:
         return base
     others = cluster[1:]
-    names = ", ".join(f.metric for f in others)
+    names = ", ".join(
+        f.metric if (f.step_start, f.step_end) == (base.step_start, base.step_end)
+        else f"{f.metric} ({_where(f, unit)})" for f in others)
     message = (f"{base.message.rstrip('.')}. The same on {len(others)} more series: {names}")
     evidence = {**base.evidence, "also": [{"metric": f.metric, "step_start": f.step_start,
                                            "step_end": f.step_end, "score": f.score}

@@ -4,8 +4,10 @@ Names are split into words at ``/ _ - . :`` and spaces.  A split word (train,
 val, eval, test ...) says which data the series is measured on; the other words
 say what it measures:
 
-* losses and errors fall: loss, mse, mae, rmse, nll, cross_entropy, ce,
-  perplexity/ppl, error/err, wer, cer;
+* losses fall: loss, mse, mae, rmse, nll, cross_entropy, ce, objective, cost;
+* error rates and perplexities fall too, but are metrics, not losses: error/err,
+  wer, cer, perplexity/ppl (a model is selected by them; no loss detector
+  reads them, and they are drawn on their own axes);
 * accuracy-like metrics rise: acc, accuracy, f1, auc, bleu, map, ap, iou, dice,
   r2, precision, recall, rouge, top1/top5;
 * lr/learning_rate (and Lightning's lr-AdamW) is the learning rate,
@@ -15,7 +17,8 @@ say what it measures:
 
 Roles: ``train_loss`` (a falling metric on training data, or with no split),
 ``val_loss`` (on validation or test data), ``train_metric``/``val_metric``
-(rising), ``lr``, ``grad_norm``, ``bookkeeping`` and ``other`` (still checked
+(any other quality measure, with its direction: ``down`` for error rates and
+perplexities, ``up`` for accuracy-like ones), ``lr``, ``grad_norm``, ``bookkeeping`` and ``other`` (still checked
 for NaN/inf).  Lightning's ``_step``/``_epoch`` suffixes are aggregation marks,
 not words of the name.  Any name can be given a role in config (``roles``).
 """
@@ -30,7 +33,8 @@ ROLES = ("train_loss", "val_loss", "train_metric", "val_metric", "lr", "grad_nor
 TRAIN_WORDS = {"train", "training", "tr"}
 VAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "dev", "test", "testing"}
 DOWN_WORDS = {"loss", "mse", "mae", "rmse", "nll", "crossentropy", "cross_entropy", "ce",
-              "perplexity", "ppl", "error", "err", "wer", "cer", "objective", "cost"}
+              "objective", "cost"}
+ERROR_WORDS = {"perplexity", "ppl", "error", "err", "wer", "cer"}
 UP_WORDS = {"acc", "accuracy", "f1", "auc", "auroc", "bleu", "map", "ap", "iou", "miou",
             "dice", "r2", "precision", "recall", "rouge", "top1", "top5", "rougel"}
 LR_NAMES = {"lr", "learning rate", "learningrate", "learning_rate"}
@@ -87,9 +91,13 @@ def assign(name: str, override: str | None = None) -> Role:
     if quantity in GRAD_NAMES or compact in GRAD_NAMES:
         return Role(name, "grad_norm", split, quantity, None)
     down = any(w in DOWN_WORDS for w in rest) or "crossentropy" in compact
+    error = any(w in ERROR_WORDS for w in rest)
     up = any(w in UP_WORDS for w in rest)
     if down and not (up and rest[-1] in UP_WORDS):
         return Role(name, "val_loss" if split == "val" else "train_loss", split, quantity,
+                    "down")
+    if error and not (up and rest[-1] in UP_WORDS):
+        return Role(name, "val_metric" if split == "val" else "train_metric", split, quantity,
                     "down")
     if up:
         return Role(name, "val_metric" if split == "val" else "train_metric", split, quantity,

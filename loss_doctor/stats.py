@@ -103,3 +103,41 @@ def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
     padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def autocorrelation(x: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of ``x`` at lags 0..n-1 (FFT, O(n log n))."""
+    x = x - x.mean()
+    n = x.size
+    f = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(f * np.conj(f))[:n]
+    return acf / acf[0] if acf[0] > 0 else np.zeros(n)
+
+
+def periodic(z: np.ndarray, *, min_points: int = 60, min_acf: float = 0.4,
+             min_lag: int = 4) -> tuple[int, float] | None:
+    """(period, autocorrelation there) if the linearly detrended ``z`` repeats
+    with a period: the first lag ``L`` (``min_lag`` to n/4) where the
+    autocorrelation peaks at ``min_acf`` or more, after dipping at least 0.5
+    below that peak on the way (a smooth trend decays without a dip), and is
+    high again at 2L.  None otherwise."""
+    z = z[np.isfinite(z)]
+    n = z.size
+    if n < min_points:
+        return None
+    t = np.arange(n)
+    resid = z - np.polyval(np.polyfit(t, z, 1), t)
+    if not np.ptp(resid) > 0:
+        return None
+    acf = autocorrelation(resid)
+    top = n // 4
+    for lag in range(max(min_lag, 2), top + 1):
+        a = acf[lag]
+        if a < min_acf or not (a >= acf[lag - 1] and a >= acf[lag + 1]):
+            continue
+        if acf[1:lag].min() > a - 0.5:
+            continue
+        again = acf[max(1, 2 * lag - 2):2 * lag + 3]
+        if again.size and again.max() >= 0.5 * a:
+            return lag, float(a)
+    return None

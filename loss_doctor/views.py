@@ -56,11 +56,23 @@ class Series:
 
 @dataclass
 class RunView:
-    """Everything a detector may look at for one run."""
+    """Everything a detector may look at for one run.  ``info``: what the
+    reader knew of the run (``x_axis``; facts such as a Trainer's
+    ``best_metric``), as in ``df.attrs["runs"][run]``."""
 
     run: str
     series: dict[str, Series]
     roles: dict[str, Role] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    @property
+    def unit(self) -> str:
+        """What one x value is: ``step``, ``epoch``, ``iteration``, ``row``..."""
+        return str(self.info.get("x_axis") or "step")
+
+    def at(self, x) -> str:
+        """``step 420``, ``epoch 21``: an x value as messages name it."""
+        return f"{self.unit} {int(x)}"
 
     def of_role(self, *roles: str) -> list[Series]:
         return [s for s in self.series.values() if s.role.role in roles]
@@ -82,8 +94,11 @@ class RunView:
     def pairs(self) -> list[tuple[Series, Series]]:
         return [(self.series[t.name], self.series[v.name]) for t, v in pairs(self.roles)]
 
-    def lr_context(self, step: int) -> dict:
-        """What the learning rate was doing at ``step`` (empty if not logged)."""
+    def lr_context(self, step: int, end: int | None = None) -> dict:
+        """What the learning rate was doing at ``step`` (empty if not logged);
+        with ``end``, over the span from ``step`` to ``end``: ``lr_end`` is
+        added, and a span that holds both warmup and decay says so rather
+        than naming one phase of it."""
         lr = self.primary("lr")
         if lr is None or lr.values.size < 3:
             return {}
@@ -94,22 +109,33 @@ class RunView:
         now = float(values[i])
         if peak <= 0 or not math.isfinite(peak):
             return {}
+        out = {"lr": now, "lr_peak": peak, "lr_peak_step": int(lr.steps[peak_i])}
         if np.ptp(values[np.isfinite(values)]) <= 0.01 * peak:
-            phase = "constant"
-        elif now >= 0.95 * peak:
+            return {**out, "lr_phase": "constant"}
+        if end is not None:
+            j = max(i, lr.index_at(end))
+            part = values[i:j + 1]
+            finite = part[np.isfinite(part)]
+            if finite.size >= 2 and np.ptp(finite) > 0.05 * peak:
+                top = i + int(np.nanargmax(part))
+                rose, fell = top > i and values[top] > 1.05 * now, \
+                    top < j and values[top] > 1.05 * float(values[j])
+                phase = ("warming up, then decaying" if rose and fell else
+                         "warming up" if rose else "decaying")
+                return {**out, "lr_end": float(values[j]), "lr_phase": phase}
+        if now >= 0.95 * peak:
             phase = "at its peak"
         elif i < peak_i:
             phase = "warming up"
         else:
             phase = "decaying"
-        return {"lr": now, "lr_peak": peak, "lr_peak_step": int(lr.steps[peak_i]),
-                "lr_phase": phase}
+        return {**out, "lr_phase": phase}
 
 
-def _view(run: str, raw: dict, overrides: dict | None) -> RunView:
+def _view(run: str, raw: dict, overrides: dict | None, info: dict | None) -> RunView:
     roles = roles_mod.assign_all(raw, overrides)
     series = {m: Series(run, m, roles[m], s, v) for m, (s, v) in raw.items()}
-    return RunView(run, series, roles)
+    return RunView(run, series, roles, dict(info or {}))
 
 
 def view_of(data: RunData, role_overrides: dict[str, str] | None = None) -> RunView:
@@ -120,18 +146,19 @@ def view_of(data: RunData, role_overrides: dict[str, str] | None = None) -> RunV
     raw = {}
     for a, b in zip(np.r_[0, cuts], np.r_[cuts, n]) if n else ():
         raw[data.names[int(data.metric[a])]] = (data.step[a:b], data.value[a:b])
-    return _view(data.run, raw, role_overrides)
+    return _view(data.run, raw, role_overrides, data.info)
 
 
 def run_views(df: pd.DataFrame, role_overrides: dict[str, str] | None = None):
     """One :class:`RunView` per run of a parsers frame (sorted by run, metric,
-    step) that holds points."""
+    step) that holds points; ``info`` from ``df.attrs["runs"]`` where the frame has it."""
+    infos = df.attrs.get("runs", {}) if hasattr(df, "attrs") else {}
     current, series = None, {}
     for run, metric, steps, values in iter_series(df):
         if run != current:
             if current is not None:
-                yield _view(current, series, role_overrides)
+                yield _view(current, series, role_overrides, infos.get(current))
             current, series = run, {}
         series[metric] = (steps, values)
     if current is not None:
-        yield _view(current, series, role_overrides)
+        yield _view(current, series, role_overrides, infos.get(current))

@@ -107,6 +107,6 @@ def test_one_finding_per_problem_on_several_series():
     assert sorted((f.metric, f.step_start, f.step_end) for f in merged) == [
         ("train/loss", 400, 402), ("val/loss", 100, 103)]
     (both,) = [f for f in merged if f.step_start == 100]
-    assert both.message == "val/loss spiked. The same on 1 more series: train/loss"
+    assert both.message == "val/loss spiked. The same on 1 more series: train/loss (steps 100-102)"
     assert both.evidence["also"] == [{"metric": "train/loss", "step_start": 100,
                                       "step_end": 102, "score": 0.6}]

@@ -99,7 +99,7 @@ def test_six_eval_sets_overfitting_together_are_one_finding():
     assert f.metric == "eval_g0_loss" and (f.step_start, f.step_end) == (401, 12030)
     assert [a["metric"] for a in f.evidence["also"]] == [f"eval_g{i}_loss" for i in range(1, 6)]
     assert f.message.endswith("The same on 5 more series: eval_g1_loss, eval_g2_loss, "
-                              "eval_g3_loss, eval_g4_loss, eval_g5_loss")
+                              "eval_g3_loss, eval_g4_loss, eval_g5_loss (steps 802-12030)")
 
 
 def test_a_trailing_slash_reads_the_same_runs():

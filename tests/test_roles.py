@@ -10,12 +10,15 @@ from loss_doctor.roles import assign, assign_all, pairs, primary
 @pytest.mark.parametrize("name,role,direction", [
     ("train/loss", "train_loss", "down"), ("train_loss", "train_loss", "down"),
     ("loss", "train_loss", "down"), ("total_loss", "train_loss", "down"),
-    ("train_loss_step", "train_loss", "down"), ("train/ppl", "train_loss", "down"),
+    ("train_loss_step", "train_loss", "down"), ("train/ppl", "train_metric", "down"),
     ("val/loss", "val_loss", "down"), ("val_loss", "val_loss", "down"),
     ("eval_loss", "val_loss", "down"), ("validation/loss", "val_loss", "down"),
     ("valid_loss", "val_loss", "down"), ("test/loss", "val_loss", "down"),
-    ("test/mse", "val_loss", "down"), ("eval_wer", "val_loss", "down"),
-    ("val_perplexity", "val_loss", "down"), ("val/cross_entropy", "val_loss", "down"),
+    ("test/mse", "val_loss", "down"), ("val/cross_entropy", "val_loss", "down"),
+    # error rates and perplexities are metrics with a direction, never losses (issue 12)
+    ("eval_wer", "val_metric", "down"), ("cer", "train_metric", "down"),
+    ("val_perplexity", "val_metric", "down"), ("val/top1_error", "val_metric", "down"),
+    ("eval_bleu", "val_metric", "up"), ("accuracy", "train_metric", "up"),
     ("val_acc", "val_metric", "up"), ("val/accuracy", "val_metric", "up"),
     ("eval_f1", "val_metric", "up"), ("test/AP", "val_metric", "up"),
     ("val/iou", "val_metric", "up"), ("val_dice", "val_metric", "up"),

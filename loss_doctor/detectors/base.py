@@ -15,23 +15,54 @@ from loss_doctor.views import RunView, Series
 __all__ = ["Detector", "RunView", "Series", "SeriesDetector", "chance_level", "describe_lr"]
 
 
-def describe_lr(ctx: dict) -> str:
+def describe_lr(ctx: dict, unit: str = "step") -> str:
+    """What the lr was doing, from :meth:`RunView.lr_context` (at a step, or
+    over a span: ``through its peak`` when the span holds warmup and decay)."""
     if not ctx:
         return ""
-    if ctx["lr_phase"] == "constant":
-        return f"; the lr was constant at {ctx['lr']:.3g}"
-    if ctx["lr_phase"] == "at its peak":
-        return f"; the lr was at its peak, {ctx['lr']:.3g}"
-    return (f"; the lr was {ctx['lr_phase']} ({ctx['lr']:.3g}, peak {ctx['lr_peak']:.3g} "
-            f"at step {ctx['lr_peak_step']})")
+    phase, lr = ctx["lr_phase"], ctx["lr"]
+    if phase == "constant":
+        return f"; the lr was constant at {lr:.3g}"
+    if phase == "at its peak":
+        return f"; the lr was at its peak, {lr:.3g}"
+    peak = f"peak {ctx['lr_peak']:.3g} at {unit} {ctx['lr_peak_step']}"
+    if "lr_end" in ctx:
+        return f"; over this span the lr went from {lr:.3g} to {ctx['lr_end']:.3g} ({phase}, " \
+               f"{peak})"
+    return f"; the lr was {phase} ({lr:.3g}, {peak})"
+
+
+# Vocabulary sizes of common tokenizers: a language model predicting uniformly
+# over one of them sits at ln(V) (GPT-2 50257, LLaMA 32000, BERT 30522 ...).
+VOCABULARIES = (1000, 10000, 30522, 32000, 32768, 49152, 50257, 50304, 50432, 65024, 65536,
+                100277, 128000, 128256, 151936, 152064, 250002, 256000, 262144)
 
 
 def chance_level(value: float) -> int | None:
-    """k if ``value`` is within 1% of ln(k), k = 2..20: a classifier at chance."""
+    """k if ``value`` is within 1% of ln(k), k = 2..20 (a classifier at
+    chance), or within 0.01% of ln(V) for a common vocabulary size V (a
+    language model predicting uniformly)."""
     for k in range(2, 21):
         if abs(value - math.log(k)) <= 0.01 * math.log(k):
             return k
+    for k in VOCABULARIES:
+        if abs(value - math.log(k)) <= 1e-4 * math.log(k):
+            return k
     return None
+
+
+def chance_words(k: int) -> str:
+    what = f"{k} classes" if k <= 20 else f"a {k}-token vocabulary"
+    return f"it sits at ln {k} = {math.log(k):.3f}, chance level for {what}"
+
+
+def far_too_low(ctx: dict) -> str:
+    """The words for an lr that cannot move the weights (peak at most 1e-6)."""
+    if ctx and ctx["lr_peak"] <= 1e-6:
+        how = "was constant at" if ctx["lr_phase"] == "constant" else "peaked at"
+        return (f"; the lr {how} {ctx['lr_peak']:.3g}, far too low to move the weights "
+                f"(fine-tuning uses about 1e-5 to 1e-3)")
+    return ""
 
 
 class Detector:

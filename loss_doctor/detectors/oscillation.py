@@ -13,6 +13,14 @@ of its first third by more than ``max_progress`` or half the swing).  Compare
 AutoTrainer's count of local max/min pairs and BTTackler's coefficient of
 variation of the second half against the first (DETECTION notes): both fire
 on plain per-batch noise; this compares the swing with what that noise can do.
+
+Periodic swings (data sorted by class and never shuffled: the same swing
+every epoch) are found by autocorrelation (:func:`loss_doctor.stats.periodic`:
+a peak at lag L after a dip, high again at 2L) of the log loss: the median
+profile over the periods of the second half must swing ``min_swing`` or more,
+and the per-period medians make no net progress.  Where the logged lr is
+itself periodic (a cyclic schedule, warm restarts) the swings are the
+schedule's, and nothing is said.
 """
 
 from __future__ import annotations
@@ -58,6 +66,9 @@ class Oscillation(SeriesDetector):
         z, logged = stats.log_if_positive(series.values)
         if not logged:
             return None
+        found = stats.periodic(z)
+        if found is not None:
+            return self._periodic(run, series, z, *found)
         w = stats.level_window(n, share=16, high=251)
         smooth = stats.rolling_median(z, w)
         half = n // 2
@@ -76,11 +87,46 @@ class Oscillation(SeriesDetector):
             return None  # still improving, more than the swings
         start, end = int(series.steps[half]), int(series.steps[-1])
         ratio = math.exp(swing)
-        message = (f"{series.metric} swings {ratio:.1f}x (smoothed, 5-95% range) over steps "
-                   f"{start}-{end} with no net progress"
-                   + describe_lr(run.lr_context(start)))
+        message = (f"{series.metric} swings {ratio:.1f}x (smoothed, 5-95% range) over "
+                   f"{run.unit}s {start}-{end} with no net progress"
+                   + describe_lr(run.lr_context(start, end), run.unit))
         score = min(0.9, 0.5 + 0.2 * math.log2(ratio / self.min_swing + 1))
         return self.finding(series, score=score, start=start, end=end, message=message,
                             evidence={"swing_ratio": ratio, "threshold_ratio":
                                       math.exp(threshold), "noise_sigma": noise,
                                       "progress": progress, **run.lr_context(start)})
+
+    def _periodic(self, run, series, z, lag: int, acf: float):
+        lr = run.primary("lr")
+        if lr is not None:
+            lr_z, lr_logged = stats.log_if_positive(lr.finite_prefix().values)
+            if lr_logged and stats.periodic(lr_z) is not None:
+                return None  # a cyclic schedule or warm restarts: the swings are its
+        periods = z.size // lag
+        rows = z[z.size - periods * lag:].reshape(periods, lag)
+        medians = np.median(rows, axis=1)
+        profile = np.median(rows[periods // 2:], axis=0)
+        swing = float(np.ptp(profile))
+        if swing < math.log(self.min_swing):
+            return None
+        head = max(1, periods // 4)
+        progress = float(np.median(medians[:head * 2]) - np.median(medians[-head:]))
+        if progress > max(-math.log(1 - self.max_progress), 0.25 * swing):
+            return None  # it swings, and it still learns
+        steps = series.steps
+        span = int(np.median(np.diff(steps))) if steps.size > 1 else 1
+        unit = run.unit
+        start, end = int(steps[0]), int(steps[-1])
+        lo, hi = float(np.exp(profile.min())), float(np.exp(profile.max()))
+        message = (f"{series.metric} swings between {lo:.3g} and {hi:.3g} with a period of "
+                   f"{lag * span} {unit}s (autocorrelation {acf:.2f} at that lag), the same "
+                   f"swing every period over {unit}s {start}-{end}, with no net progress"
+                   + describe_lr(run.lr_context(start, end), unit))
+        score = min(0.9, 0.5 + 0.2 * math.log2(hi / lo / self.min_swing + 1))
+        return self.finding(series, score=score, start=start, end=end, message=message,
+                            hint="the same swing every period is the order of the data: "
+                                 "shuffle the training set every epoch (a file sorted by "
+                                 "class, read in order, teaches one class at a time)",
+                            evidence={"period": lag * span, "autocorrelation": acf,
+                                      "swing_low": lo, "swing_high": hi,
+                                      "progress": progress, "periods": periods})

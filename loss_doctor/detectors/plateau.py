@@ -4,8 +4,11 @@ Statistic, on the main training loss (the main validation loss if there is no
 training loss), in log space: the median of the first tenth against the lowest
 point of the rolling median after it; progress below ``min_progress`` (10%)
 with no significant downward Mann-Kendall trend on binned medians (p >= 0.05)
-means the run never learned (at chance level, ln(k), even a significant but
-tiny descent is no learning).  A loss constant to 1e-4 (coefficient of
+means the run never learned.  A significant but tiny descent is no learning
+either when the loss sits at chance level, ln(k), or fell by less than
+``stuck_progress`` (2%): over a whole run, a trend test finds a 0.5% fall
+significant when the batches are large, and it is still nothing.  An lr that
+peaked at 1e-6 or lower is named as the likely cause.  A loss constant to 1e-4 (coefficient of
 variation, BTTackler; "exactly constant", DeepDiagnosis) is frozen.  A loss
 sitting at ln(k) for k classes is at chance.
 
@@ -21,7 +24,7 @@ import numpy as np
 
 from loss_doctor import stats
 
-from .base import Detector, RunView, chance_level, describe_lr
+from .base import Detector, RunView, chance_level, chance_words, describe_lr, far_too_low
 
 
 class Plateau(Detector):
@@ -34,7 +37,9 @@ class Plateau(Detector):
             "labels match inputs, and the lr: too low barely moves, too high stays at chance")
 
     def __init__(self, *, min_progress: float = 0.1, max_p: float = 0.05,
-                 frozen_cv: float = 1e-4, min_series: int = 20):
+                 frozen_cv: float = 1e-4, min_series: int = 20,
+                 stuck_progress: float = 0.02):
+        self.stuck_progress = stuck_progress
         self.min_progress = min_progress
         self.max_p = max_p
         self.frozen_cv = frozen_cv
@@ -52,7 +57,8 @@ class Plateau(Detector):
         if cv < self.frozen_cv:
             return [self.finding(series, score=0.9, start=start, end=end, evidence={"cv": cv},
                                  message=f"{series.metric} is constant ({mean:.6g}) over all "
-                                         f"{n} points: nothing is being learned")]
+                                         f"{n} points: nothing is being learned"
+                                         + far_too_low(run.lr_context(start)))]
         z, logged = stats.log_if_positive(values)
         head = max(3, n // 10)
         first = float(np.median(z[:head]))
@@ -62,18 +68,20 @@ class Plateau(Detector):
         tau, p = stats.trend(z)
         level = float(np.median(values[-head:]))
         k = chance_level(level) if logged else None
-        if progress >= self.min_progress or (tau < 0 and p < self.max_p and not k):
+        stuck = progress < self.stuck_progress
+        if progress >= self.min_progress or (tau < 0 and p < self.max_p and not k
+                                             and not stuck):
             return []  # a slow but significant descent is learning, unless at chance
-        message = (f"{series.metric} made no significant progress over {n} points (steps "
+        unit = run.unit
+        message = (f"{series.metric} made no significant progress over {n} points ({unit}s "
                    f"{start}-{end}): {math.exp(first) if logged else first:.3g} at the start, "
-                   f"{level:.3g} at the end, best {progress:.0%} below the start")
+                   f"{level:.3g} at the end, best {max(progress, 0):.1%} below the start")
         if k:
-            message += f"; it sits at ln {k} = {math.log(k):.3f}, chance level for {k} classes"
-        lr = run.lr_context(start)
-        if lr:
-            lr = run.lr_context(lr["lr_peak_step"])  # the lr it never learned with
-        message += describe_lr(lr)
-        score = 0.55 + 0.3 * (1 - max(progress, 0) / self.min_progress) + (0.1 if k else 0)
+            message += "; " + chance_words(k)
+        lr = run.lr_context(start, end)  # the lr over the run it never learned in
+        message += far_too_low(lr) or describe_lr(lr, unit)
+        score = 0.55 + 0.3 * (1 - min(max(progress, 0) / self.min_progress, 1)) + \
+            (0.1 if k else 0)
         return [self.finding(series, score=score, start=start, end=end, message=message,
                              evidence={"start_level": math.exp(first) if logged else first,
                                        "end_level": level, "progress": progress,

@@ -14,7 +14,14 @@ point is a spike if
   of the window.
 
 and the series comes back below 1.5x the window median within ``recovery``
-points (otherwise it is a level shift: LD102's business).  O(n log window).
+points (otherwise it is a level shift: LD102's business), and it is rare for
+this series: at most ``max_share`` (1%) of the other points rise even half as
+far above their own trailing median (per-example losses at batch size 1 jump
+10x all the time; a spike is what the series does not otherwise do).
+
+Validation losses are judged too, against a trailing window of a quarter of
+the evaluations (5 to ``window``): Keras-style logs of a few dozen epochs have
+no more history than that.  O(n log window).
 """
 
 from __future__ import annotations
@@ -38,10 +45,15 @@ class Spike(SeriesDetector):
     hint = ("look at the data of those steps (a corrupted or mislabeled batch?); clip "
             "gradients or lower the lr if spikes repeat")
 
+    roles = ("train_loss", "val_loss")
+
     def __init__(self, *, window: int = 50, z: float = 8.0, min_ratio: float = 1.5,
                  big_ratio: float = 5.0, over_max: float = 2.5, recovery: int = 10,
-                 min_prior: int = 10, min_series: int = 30):
+                 min_prior: int = 10, min_series: int = 30, max_share: float = 0.01,
+                 min_evaluations: int = 20):
         self.window = window
+        self.max_share = max_share
+        self.min_evaluations = min_evaluations
         self.z = z
         self.min_ratio = min_ratio
         self.big_ratio = big_ratio
@@ -51,8 +63,8 @@ class Spike(SeriesDetector):
         self.min_series = min_series
 
 
-    def _events(self, z: np.ndarray):
-        roll = pd.Series(z).rolling(self.window, min_periods=self.min_prior)
+    def _events(self, z: np.ndarray, window: int, min_prior: int):
+        roll = pd.Series(z).rolling(window, min_periods=min_prior)
         med = roll.median().shift(1).to_numpy()
         iqr = (roll.quantile(0.75) - roll.quantile(0.25)).shift(1).to_numpy()
         top = roll.max().shift(1).to_numpy()
@@ -62,7 +74,7 @@ class Spike(SeriesDetector):
             hit = ((lift > self.z * scale) & (lift > math.log(self.min_ratio))) | (
                 (lift > math.log(self.big_ratio)) & (z - top > math.log(self.over_max)))
         hit &= np.isfinite(med)
-        events = []
+        found = []
         for start, end in stats.runs_of(hit):
             peak = start + int(np.argmax(z[start:end]))
             back = med[start] + math.log(self.min_ratio)
@@ -70,17 +82,32 @@ class Spike(SeriesDetector):
             below = np.flatnonzero(after <= back)
             if below.size == 0:
                 continue  # no recovery: a level shift, not a spike
-            events.append((peak, float(math.exp(z[peak] - med[start])), end + int(below[0])))
-        return events
+            found.append((start, peak, float(math.exp(z[peak] - med[start])),
+                          end + int(below[0])))
+        # rare for this series: away from every candidate and the ``recovery``
+        # points after it (a val loss decays back over a few evaluations), at
+        # most max_share of the points rise half as far above their median
+        quiet = np.isfinite(lift)
+        for start, _, _, back in found:
+            quiet[start:back + self.recovery + 1] = False
+        rest = lift[quiet]
+        return [(peak, height, back) for start, peak, height, back in found
+                if not rest.size or np.mean(rest >= 0.5 * math.log(height)) <= self.max_share]
 
     def check_series(self, run, series):
         series = series.finite_prefix()
-        if series.values.size < self.min_series:
+        n = series.values.size
+        evaluations = series.role.role == "val_loss"
+        if n < (self.min_evaluations if evaluations else self.min_series):
             return None
         z, logged = stats.log_if_positive(series.values)
         if not logged:
             return None
-        events = self._events(z)
+        if evaluations:
+            window = int(min(self.window, max(5, n // 4)))
+            events = self._events(z, window, min(self.min_prior, window))
+        else:
+            events = self._events(z, self.window, self.min_prior)
         if not events:
             return None
         steps = series.steps
@@ -97,17 +124,22 @@ class Spike(SeriesDetector):
                 if window.size and np.isfinite(g):
                     spike["grad_norm_ratio"] = round(float(g / np.median(window)), 2)
         lr = run.lr_context(big["step"])
+        unit = run.unit
         if len(spikes) == 1:
             message = (f"{series.metric} spiked to {big['value']:.3g}, {big['height']:.1f}x "
-                       f"its recent median, at step {big['step']} and was back within "
-                       f"{big['recovery_steps']} steps")
+                       f"its recent median, at {unit} {big['step']} and was back within "
+                       f"{big['recovery_steps']} {unit}s")
+        elif len(spikes) <= 5:
+            message = (f"{series.metric} spiked {len(spikes)} times, each far above its recent "
+                       f"median: " + ", ".join(f"{s['height']:.1f}x at {unit} {s['step']}"
+                                               for s in spikes))
         else:
-            message = (f"{series.metric} spiked {len(spikes)} times between steps "
+            message = (f"{series.metric} spiked {len(spikes)} times between {unit}s "
                        f"{spikes[0]['step']} and {spikes[-1]['step']}, the largest "
-                       f"{big['height']:.1f}x its recent median at step {big['step']}")
+                       f"{big['height']:.1f}x its recent median at {unit} {big['step']}")
         if "grad_norm_ratio" in big and big["grad_norm_ratio"] > 2:
             message += f"; {grad.metric} jumped {big['grad_norm_ratio']:.1f}x with it"
-        message += describe_lr(lr)
+        message += describe_lr(lr, unit)
         score = min(0.95, 0.45 + 0.1 * math.log2(big["height"]) + 0.03 * len(spikes))
         return self.finding(series, score=score, start=spikes[0]["step"],
                             end=spikes[-1]["recovered_at_step"], message=message,

@@ -78,7 +78,7 @@ def _finding_html(f: Finding) -> str:
 
 
 EMBED_ALL = 50  # up to this many runs, every plot is embedded in index.html
-GROUPS = ("losses", "lr", "grad_norm")  # and "metrics" with --plot-metrics
+GROUPS = ("losses", "errors", "lr", "grad_norm")  # and "metrics" with --plot-metrics
 
 
 class HtmlReporter(Reporter):

@@ -1,7 +1,8 @@
 """Plots that show each finding on its curve.
 
-One PNG per run and role group (losses: train and validation together; the
-learning rate; the gradient norm; other metrics on request).  As TensorBoard
+One PNG per run and role group (losses: train and validation together; error
+rates and perplexities, on their own axes; the learning rate; the gradient
+norm; accuracy-like metrics on request).  As TensorBoard
 draws them: the raw curve faded behind the smoothed one (debiased EMA, weight
 0.6, non-finite points passed through); sparse series (30 points or fewer,
 typically evaluations) are drawn unsmoothed with markers.  Log y-scale when a loss spans more
@@ -23,8 +24,9 @@ import numpy as np
 from loss_doctor import stats
 from loss_doctor.findings import Finding
 
-GROUPS = {"losses": ("train_loss", "val_loss"), "lr": ("lr",), "grad_norm": ("grad_norm",),
-          "metrics": ("train_metric", "val_metric")}
+GROUPS = {"losses": ("train_loss", "val_loss"), "errors": ("train_metric", "val_metric"),
+          "lr": ("lr",), "grad_norm": ("grad_norm",), "metrics": ("train_metric", "val_metric")}
+DIRECTION = {"errors": "down", "metrics": "up"}  # error rates and perplexities apart
 SEVERITY_COLOUR = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f"]
@@ -67,7 +69,7 @@ def _draw_series(ax, series, colour, weight):
 
 
 def plot_group(run, group: str, series: list, findings: list[Finding],
-               weight: float = 0.6) -> bytes:
+               weight: float = 0.6, unit: str = "step") -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 3.4), dpi=110)
@@ -76,7 +78,7 @@ def plot_group(run, group: str, series: list, findings: list[Finding],
         _draw_series(ax, s, PALETTE[i % len(PALETTE)], weight)
     values = np.concatenate([s.values for s in series])
     finite = values[np.isfinite(values)]
-    if group == "losses" and finite.size and finite.min() > 0 and \
+    if group in ("losses", "errors") and finite.size and finite.min() > 0 and \
             finite.max() / finite.min() > 10:
         ax.set_yscale("log")
     names = {s.metric for s in series}
@@ -98,7 +100,7 @@ def plot_group(run, group: str, series: list, findings: list[Finding],
         ax.text(f.step_start, 1.0, f" {f.code} {f.kind}", transform=ax.get_xaxis_transform(),
                 color=colour, fontsize=8, fontweight="bold", va="bottom", ha="left")
     ax.set_title(f"{run} · {group}", loc="left", fontsize=10)
-    ax.set_xlabel("step")
+    ax.set_xlabel(unit)
     ax.grid(True, alpha=0.25)
     ax.legend(fontsize=7, loc="best", frameon=False)
     fig.tight_layout()
@@ -107,16 +109,17 @@ def plot_group(run, group: str, series: list, findings: list[Finding],
     return buf.getvalue()
 
 
-def plot_run(view, findings: list[Finding], *, groups=("losses", "lr", "grad_norm"),
+def plot_run(view, findings: list[Finding], *, groups=("losses", "errors", "lr", "grad_norm"),
              weight: float = 0.6) -> dict[str, bytes]:
     """{group: PNG bytes} for one run's :class:`RunView`."""
     out = {}
     for group in groups:
         series = [s for s in view.series.values()
-                  if s.role.role in GROUPS[group] and s.values.size >= 2]
+                  if s.role.role in GROUPS[group] and s.values.size >= 2
+                  and DIRECTION.get(group, s.role.direction) == s.role.direction]
         if group == "losses":  # the main pair first, then components
             main = {getattr(view.primary(r), "metric", None) for r in GROUPS[group]}
             series.sort(key=lambda s: (s.metric not in main, s.role.role, s.metric))
         if series:
-            out[group] = plot_group(view.run, group, series, findings, weight)
+            out[group] = plot_group(view.run, group, series, findings, weight, view.unit)
     return out
