@@ -18,9 +18,10 @@ say what it measures:
 Roles: ``train_loss`` (a falling metric on training data, or with no split),
 ``val_loss`` (on validation or test data), ``train_metric``/``val_metric``
 (any other quality measure, with its direction: ``down`` for error rates and
-perplexities, ``up`` for accuracy-like ones), ``lr``, ``grad_norm``, ``bookkeeping`` and ``other`` (still checked
-for NaN/inf).  Lightning's ``_step``/``_epoch`` suffixes are aggregation marks,
-not words of the name.  Any name can be given a role in config (``roles``).
+perplexities, ``up`` for accuracy-like ones), ``lr``, ``grad_norm``,
+``bookkeeping`` and ``other`` (still checked for NaN/inf).  Lightning's
+``_step``/``_epoch`` suffixes are aggregation marks, not words of the name.
+Any name can be given a role in config (``roles``).
 """
 
 from __future__ import annotations
