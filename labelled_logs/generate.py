@@ -525,7 +525,7 @@ def hf_wer_overfit():
             best = (wer, step)
     write_trainer_state("hf/wer_improves_loss_rises", history, best_metric=best[0],
                         best_model_checkpoint=f"out/checkpoint-{best[1]}",
-                        metric_for_best_model="wer", eval_steps=20, logging_steps=10)
+                        eval_steps=20, logging_steps=10)
 
 
 @job

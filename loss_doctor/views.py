@@ -91,6 +91,37 @@ class RunView:
                 return series if series.values.size >= min_points else None
         return None
 
+    def selection(self) -> dict | None:
+        """The run's own model-selection metric and its best point:
+        ``{"metric", "step", "value", "kept"}``.  A Trainer state's
+        ``best_metric`` is matched to the validation metric that holds that
+        value (``kept``: the checkpoint the run itself kept, by name); else the
+        main validation metric (WER, accuracy ...) with a direction, at its
+        best evaluation."""
+        kept = self.info.get("trainer") or {}
+        candidates = [s for s in self.of_role("val_metric", "val_loss")
+                      if s.role.direction in ("down", "up")]
+        target = kept.get("best_metric")
+        if target is not None and math.isfinite(target):
+            for s in candidates:
+                close = np.flatnonzero(np.isclose(s.values, target, rtol=1e-9, atol=0))
+                if close.size:
+                    step = kept.get("best_step", int(s.steps[close[-1]]))
+                    return {"metric": s.metric, "step": int(step), "value": float(target),
+                            "kept": kept.get("best_model_checkpoint") or f"step {step}"}
+        series = self.primary("val_metric")
+        if series is None or series.role.direction not in ("down", "up"):
+            return None
+        values = series.values
+        finite = np.isfinite(values)
+        if finite.sum() < 3:
+            return None
+        masked = np.where(finite, values, np.nan)
+        i = int(np.nanargmin(masked) if series.role.direction == "down"
+                else np.nanargmax(masked))
+        return {"metric": series.metric, "step": int(series.steps[i]),
+                "value": float(values[i]), "kept": None}
+
     def pairs(self) -> list[tuple[Series, Series]]:
         return [(self.series[t.name], self.series[v.name]) for t, v in pairs(self.roles)]
 

@@ -24,7 +24,7 @@ from . import storage
 from .errors import ParseError
 from .frame import FileData
 
-VERSION = 2  # 2: FileData.facts (W&B, MLflow, Lightning hparams) kept with the points
+VERSION = 3  # 2: FileData.facts kept with the points; 3: the Trainer's best checkpoint among them
 MAX_ENTRIES = 4000
 
 

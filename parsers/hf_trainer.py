@@ -104,7 +104,30 @@ def read_trainer_state(paths: str | os.PathLike | list) -> FileData:
                                        f" skipped: {', '.join(what)}"))
     data = FileData.from_points(path, "hf_trainer", metrics, steps, values,
                                 notes=notes, errors=errors)
+    kept = _kept(state)
+    if kept:
+        data.facts["trainer"] = kept
     return data
+
+
+def _kept(state: dict) -> dict:
+    """What the Trainer kept as its best model: ``best_metric`` (the value of
+    ``metric_for_best_model``, which the file does not name), the checkpoint's
+    directory name (not the writer's absolute path) and its step."""
+    metric, where = state.get("best_metric"), state.get("best_model_checkpoint")
+    if not isinstance(metric, (int, float)) or isinstance(metric, bool):
+        return {}
+    out = {"best_metric": _float(metric)}
+    if isinstance(where, str) and where:
+        name = where.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+        out["best_model_checkpoint"] = name
+        found = re.fullmatch(r"checkpoint-(\d+)", name)
+        if found:
+            out["best_step"] = int(found.group(1))
+    step = state.get("best_global_step")
+    if isinstance(step, int) and not isinstance(step, bool):
+        out["best_step"] = step
+    return out
 
 
 def _float(value) -> float:

@@ -57,7 +57,7 @@ class Converged(Detector):
             return []
         level = math.exp(float(np.median(z[cut:])))
         step = int(series.steps[cut])
-        message = (f"{series.metric} converged: flat at about {level:.3g} since step {step} "
+        message = (f"{series.metric} converged: flat at about {level:.3g} since {run.at(step)} "
                    f"(from {math.exp(start):.3g} at the start)")
         lr = run.primary("lr")
         if lr is not None and lr.values.size and np.nanmax(lr.values) > 0 and \

@@ -1,10 +1,14 @@
 """LD503 generalization gap (info): final validation against training loss.
 
 Statistic: the last finite validation loss over the training loss (rolling
-median) at that step, for the main train/validation pair.
+median) at that step, for the main train/validation pair.  A training loss
+near zero (below 1% of where it started: a memorised training set) gives no
+ratio ("4200x" means nothing): the values are given instead.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .base import Detector, RunView
 
@@ -32,8 +36,15 @@ class Gap(Detector):
                 continue
             ratio = v / t
             relation = "above" if ratio > 1 else "below"
-            message = (f"final gap: {val.metric} {v:.4g} is {ratio:.2f}x {train.metric} "
-                       f"{t:.4g} at step {step} ({relation} it)")
+            start = float(np.median(train.values[:max(1, train.values.size // 10)]))
+            at = run.at(step)
+            if t < 0.01 * start:
+                message = (f"final gap: {val.metric} {v:.4g} against {train.metric} {t:.4g} at "
+                           f"{at}; the training loss is near zero ({start:.3g} at the start): "
+                           f"memorised, so no ratio is given")
+            else:
+                message = (f"final gap: {val.metric} {v:.4g} is {ratio:.2f}x {train.metric} "
+                           f"{t:.4g} at {at} ({relation} it)")
             return [self.finding(val, score=0.15, start=step, end=step, message=message,
                                  evidence={"val": v, "train": t, "ratio": ratio,
                                            "train_metric": train.metric})]

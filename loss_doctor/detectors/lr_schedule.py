@@ -1,14 +1,18 @@
 """LD504 lr schedule (info): what the logged learning rate did.
 
 Statistic: the main lr series' peak and its step; warmup if it rose to the
-peak from below half of it; after the peak, the decay shape by which of
-linear, cosine and step (few distinct values) fits best (least squares), or
-constant if it moved by less than 1%.
+peak from below half of it over several points, a jump if it rose in one
+(an lr raised by hand on resuming); after the peak, the decay shape by which
+of linear, cosine and step (few distinct values) fits best (least squares), or
+constant if it moved by less than 1%; cyclic (a triangular cycle, warm
+restarts) where it repeats with a period.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from loss_doctor import stats
 
 from .base import Detector, RunView
 
@@ -47,19 +51,34 @@ class LrSchedule(Detector):
         peak_i = int(np.argmax(x))
         peak = float(x[peak_i])
         steps = lr.steps
+        unit = run.unit
+        cycle = stats.periodic(np.log(x)) if np.all(x > 0) else None
         if np.ptp(x) <= 0.01 * peak:
             message = f"lr constant at {peak:.3g}"
             shape = "constant"
+        elif cycle is not None:
+            every = cycle[0] * (int(np.median(np.diff(steps))) if steps.size > 1 else 1)
+            message = (f"lr schedule: cyclic, between {float(np.min(x)):.3g} and {peak:.3g} "
+                       f"with a period of {every} {unit}s (a cyclic schedule or warm restarts)")
+            shape = "cyclic"
         else:
             parts = []
-            if peak_i > 0 and x[0] < 0.5 * peak:
-                parts.append(f"warmup to {peak:.3g} over steps {int(steps[0])}-"
+            before = x[:peak_i]
+            if peak_i > 0 and x[peak_i - 1] < 0.5 * peak and \
+                    np.ptp(before) <= 0.01 * float(np.max(before)):
+                parts.append(f"{float(before[-1]):.3g} until {unit} {int(steps[peak_i - 1])}, "
+                             f"then raised to {peak:.3g} at {unit} {int(steps[peak_i])}")
+            elif peak_i > 0 and x[0] < 0.5 * peak:
+                parts.append(f"warmup to {peak:.3g} over {unit}s {int(steps[0])}-"
                              f"{int(steps[peak_i])}")
             else:
-                parts.append(f"peak {peak:.3g} at step {int(steps[peak_i])}")
-            shape = _shape(x[peak_i:]) if x.size - peak_i > 3 else "constant"
+                parts.append(f"peak {peak:.3g} at {unit} {int(steps[peak_i])}")
+            after = x[peak_i:]
+            shape = _shape(after) if after.size > 3 and np.ptp(after) > 0.01 * peak \
+                else "constant"
             if shape != "constant":
-                parts.append(f"then {shape} decay to {float(x[-1]):.3g} at step "
+                kind = "" if shape == "decay" else f"{shape} "
+                parts.append(f"then {kind}decay to {float(x[-1]):.3g} at {unit} "
                              f"{int(steps[-1])}")
             message = "lr schedule: " + ", ".join(parts)
         return [self.finding(lr, score=0.1, start=int(steps[0]), end=int(steps[-1]),

@@ -62,9 +62,10 @@ class NonFinite(Detector):
         after = len(series.values) - lead["first"]
         what = "NaN" if lead["nan"] and not lead["inf"] else "inf" if lead["inf"] and \
             not lead["nan"] else "NaN/inf"
-        message = (f"{series.metric} is {what} from step {lead['first_step']} on "
+        unit = run.unit
+        message = (f"{series.metric} is {what} from {unit} {lead['first_step']} on "
                    f"({round(lead['share_after'] * after)} of the {after} points since)")
-        others = [f"{a['series'].metric} from step {a['first_step']}" for a in affected[1:]]
+        others = [f"{a['series'].metric} from {unit} {a['first_step']}" for a in affected[1:]]
         if others:
             message += "; also " + ", ".join(others)
         hf = [a for a in affected if a["hf_zero_loss"]]
@@ -73,7 +74,7 @@ class NonFinite(Detector):
                         "as 0.0: the HF Trainer hides a non-finite loss that way "
                         "(logging_nan_inf_filter)")
         lr = run.lr_context(lead["first_step"])
-        message += describe_lr(lr)
+        message += describe_lr(lr, unit)
         evidence = {a["series"].metric: {k: a[k] for k in ("first_step", "nan", "inf",
                                                           "share_after", "hf_zero_loss")}
                     for a in affected}
