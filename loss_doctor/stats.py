@@ -115,29 +115,35 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
 
 
 def periodic(z: np.ndarray, *, min_points: int = 60, min_acf: float = 0.4,
-             min_lag: int = 4) -> tuple[int, float] | None:
-    """(period, autocorrelation there) if the linearly detrended ``z`` repeats
-    with a period: the first lag ``L`` (``min_lag`` to n/4) where the
-    autocorrelation peaks at ``min_acf`` or more, after dipping at least 0.5
-    below that peak on the way (a smooth trend decays without a dip), and is
-    high again at 2L.  None otherwise."""
+             min_lag: int = 4, max_points: int = 20000) -> tuple[int, float] | None:
+    """(period in points, autocorrelation there) if the linearly detrended
+    ``z`` repeats with a period: the first lag ``L`` (``min_lag`` to n/4) where
+    the autocorrelation peaks at ``min_acf`` or more, after dipping at least
+    0.5 below that peak on the way (a smooth trend decays without a dip), and
+    is high again near 2L.  None otherwise.  Series longer than ``max_points``
+    are averaged in equal bins first (periods shorter than a bin are lost)."""
     z = z[np.isfinite(z)]
     n = z.size
     if n < min_points:
         return None
+    factor = 1
+    if n > max_points:
+        factor = -(-n // max_points)
+        z = z[:n - n % factor].reshape(-1, factor).mean(axis=1)
+        n = z.size
     t = np.arange(n)
     resid = z - np.polyval(np.polyfit(t, z, 1), t)
     if not np.ptp(resid) > 0:
         return None
     acf = autocorrelation(resid)
-    top = n // 4
-    for lag in range(max(min_lag, 2), top + 1):
-        a = acf[lag]
-        if a < min_acf or not (a >= acf[lag - 1] and a >= acf[lag + 1]):
-            continue
-        if acf[1:lag].min() > a - 0.5:
-            continue
+    lags = np.arange(max(min_lag, 2), n // 4 + 1)
+    if not lags.size:
+        return None
+    a = acf[lags]
+    peaks = (a >= min_acf) & (a >= acf[lags - 1]) & (a >= acf[lags + 1])
+    dips = np.minimum.accumulate(acf[1:])  # lowest autocorrelation below each lag
+    for lag in lags[peaks & (dips[lags - 2] <= a - 0.5)]:
         again = acf[max(1, 2 * lag - 2):2 * lag + 3]
-        if again.size and again.max() >= 0.5 * a:
-            return lag, float(a)
+        if again.size and again.max() >= 0.5 * acf[lag]:
+            return int(lag) * factor, float(acf[lag])
     return None
