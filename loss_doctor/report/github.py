@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from parsers.naming import printable
+
 from .base import Reporter
 from .common import listed, location_of, run_files
 from .markdown import MarkdownReporter
@@ -20,6 +22,9 @@ PER_LEVEL = 10
 
 
 def escape_data(text: str) -> str:
+    """A workflow command's message: GitHub's own escapes for %, CR and LF
+    (callers pass text through :func:`parsers.naming.printable` first, so no
+    other control character reaches the log)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -48,10 +53,10 @@ def _commands(result, findings) -> str:
             left[level] = left.get(level, 0) + 1
             continue
         shown[level] = shown.get(level, 0) + 1
-        title = f"{f.code} {f.kind}: {f.run} {f.metric}"
-        props = f"file={escape_property(location_of(f, files))},line=1," \
+        title = printable(f"{f.code} {f.kind}: {f.run} {f.metric}")
+        props = f"file={escape_property(printable(location_of(f, files)))},line=1," \
                 f"title={escape_property(title)}"
-        lines.append(f"::{level} {props}::{escape_data(f.message)}")
+        lines.append(f"::{level} {props}::{escape_data(printable(f.message))}")
     for level, count in left.items():
         lines.append(f"::notice title=loss-doctor::{count} more {level} finding(s) not shown "
                      "here (GitHub shows 10 per level); see the step summary")
@@ -60,8 +65,8 @@ def _commands(result, findings) -> str:
         names = "; ".join(f"{r.run} ({r.not_checked})" for r in unjudged[:PER_LEVEL])
         more = f"; and {len(unjudged) - PER_LEVEL} more" if len(unjudged) > PER_LEVEL else ""
         lines.append(f"::notice title=loss-doctor: not checked::{len(unjudged)} run(s) "
-                     f"nothing could judge: {escape_data(names + more)}")
+                     f"nothing could judge: {escape_data(printable(names + more))}")
     for err in result.errors:
-        lines.append(f"::error file={escape_property(err.path)},title=unreadable log::"
-                     f"{escape_data(err.message)}")
+        lines.append(f"::error file={escape_property(printable(err.path))},title=unreadable "
+                     f"log::{escape_data(printable(err.message))}")
     return "\n".join(lines)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 
+from parsers.naming import printable
+
 from .base import Reporter
 from .common import listed
 
@@ -13,17 +15,21 @@ ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 def cell(text) -> str:
     """Text from logs (run and metric names, messages) as table-cell text: no
-    markup (HTML is escaped), no column breaks, one line."""
-    text = html.escape(str(text), quote=False).replace("\\", "\\\\")
-    for char in "|[]*`":
+    markup (HTML is escaped), no column breaks, one line, and control
+    characters, bytes that were not UTF-8 and bidi overrides shown escaped
+    (``\\x1b``), as in every text output."""
+    text = html.escape(printable(str(text).replace("\r", " ").replace("\n", " ")),
+                       quote=False).replace("\\", "\\\\")
+    for char in "|[]*`~":
         text = text.replace(char, "\\" + char)
-    return text.replace("\r", " ").replace("\n", " ")
+    return text
 
 
 def code(text) -> str:
     """A name shown as code: ``<code>`` rather than backticks, which a name
     may hold itself."""
-    return f"<code>{html.escape(str(text), quote=False).replace('|', '&#124;')}</code>"
+    text = html.escape(printable(str(text)), quote=False)
+    return f"<code>{text.replace('|', '&#124;')}</code>"
 
 
 class MarkdownReporter(Reporter):
