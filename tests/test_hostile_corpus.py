@@ -167,3 +167,23 @@ def test_markdown_cells_escape_markup_and_control_characters():
     assert cell("a|b ~~x~~ [l](javascript:x) *e* `c`\nnext\x1b[2J\u202e") == (
         "a\\|b \\~\\~x\\~\\~ \\[l\\](javascript:x) \\*e\\* \\`c\\` next\\\\x1b\\[2J\\\\u202e")
     assert code("m|x\x07<b>") == "<code>m&#124;x\\x07&lt;b&gt;</code>"
+
+
+def test_read_logdir_lists_the_bad_files_on_the_frame(corpus, tmp_path):
+    """The same tree through ``parsers.read_logdir`` (the notebook's way in):
+    the good points in the frame, every bad file in ``df.attrs["errors"]``,
+    never a RecursionError or OverflowError."""
+    root, built, before = corpus
+    code = ("import json, sys, parsers; df = parsers.read_logdir(sys.argv[1]); "
+            "print(json.dumps({'points': df.groupby('run', observed=True).size().to_dict(), "
+            "'errors': df.attrs['errors']}))")
+    out = subprocess.run([sys.executable, "-c", code, root], capture_output=True, text=True,
+                         timeout=TIMEOUT, check=True).stdout
+    doc = json.loads(out)
+    for run, points in built["runs"].items():
+        assert doc["points"][run] >= points, run
+    named = " ".join(e["path"] + " " + (f"line {e['line']}: " if e.get("line") else "")
+                     + e["message"] for e in doc["errors"])
+    for name, words in built["errors"].items():
+        assert name in named and words in named, name
+    assert generate.snapshot(root) == before
