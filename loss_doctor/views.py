@@ -30,6 +30,7 @@ class Series:
     role: Role
     steps: np.ndarray
     values: np.ndarray
+    walls: np.ndarray | None = None  # wall times (seconds) where the reader had them
 
     def finite_prefix(self) -> "Series":
         """The points before the first non-finite value (what a curve detector
@@ -38,7 +39,8 @@ class Series:
         if not bad.size:
             return self
         end = int(bad[0])
-        return Series(self.run, self.metric, self.role, self.steps[:end], self.values[:end])
+        return Series(self.run, self.metric, self.role, self.steps[:end], self.values[:end],
+                      None if self.walls is None else self.walls[:end])
 
     def index_at(self, step: int) -> int:
         """The index of the last point at or before ``step`` (-1 before the first)."""
@@ -165,7 +167,7 @@ class RunView:
 
 def _view(run: str, raw: dict, overrides: dict | None, info: dict | None) -> RunView:
     roles = roles_mod.assign_all(raw, overrides)
-    series = {m: Series(run, m, roles[m], s, v) for m, (s, v) in raw.items()}
+    series = {m: Series(run, m, roles[m], *parts) for m, parts in raw.items()}
     return RunView(run, series, roles, dict(info or {}))
 
 
@@ -176,7 +178,8 @@ def view_of(data: RunData, role_overrides: dict[str, str] | None = None) -> RunV
     cuts = np.flatnonzero(np.diff(data.metric)) + 1 if n else np.empty(0, np.int64)
     raw = {}
     for a, b in zip(np.r_[0, cuts], np.r_[cuts, n]) if n else ():
-        raw[data.names[int(data.metric[a])]] = (data.step[a:b], data.value[a:b])
+        raw[data.names[int(data.metric[a])]] = (data.step[a:b], data.value[a:b],
+                                                data.wall_time[a:b])
     return _view(data.run, raw, role_overrides, data.info)
 
 

@@ -1,0 +1,114 @@
+"""What the interactive report draws of one run, made in the worker beside the
+diagnosis: JSON-able arrays, reduced for drawing, never for analysis.
+
+* ``charts``: one per role group (losses; error rates and perplexities; the
+  lr; the gradient norm), each series as ``x``, ``y`` and wall time ``t``
+  (``None`` where non-finite or unknown).  Long series keep the min and the
+  max of each of :data:`COLUMNS` step bins, so a spike survives and a
+  1M-point run stays a few hundred KB; ``bad`` lists the steps where the value
+  was NaN/inf.
+* ``sweep``: the main series of each role reduced to :data:`SWEEP_POINTS`
+  bin means, for the sweep view's overlay of every run.
+* ``summary``: final training loss and best validation loss, for the table.
+
+Values are rounded to 6 significant digits (what a chart shows and hover
+reads; the JSON report keeps full precision).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .plots import DIRECTION, GROUPS
+
+COLUMNS = 1000
+SWEEP_POINTS = 300
+SWEEP_ROLES = ("train_loss", "val_loss", "lr", "grad_norm")
+CHART_GROUPS = ("losses", "errors", "lr", "grad_norm")
+MAX_SERIES = 8
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return float(f"{v:.6g}") if math.isfinite(v) else None
+
+
+def _reduce(steps, values, columns: int = COLUMNS):
+    """Indices to draw: all of a short series, else the first, the min and the
+    max of each step bin (in step order)."""
+    n = steps.size
+    if n <= 2 * columns:
+        return np.arange(n)
+    edges = np.linspace(steps[0], steps[-1], columns + 1)
+    bins = np.clip(np.searchsorted(edges, steps, side="right") - 1, 0, columns - 1)
+    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    finite = np.where(np.isfinite(values), values, np.nan)
+    keep = set(starts.tolist())
+    with np.errstate(all="ignore"):
+        for a, b in zip(starts, np.r_[starts[1:], n]):
+            part = finite[a:b]
+            if np.isnan(part).all():
+                continue
+            keep.add(a + int(np.nanargmin(part)))
+            keep.add(a + int(np.nanargmax(part)))
+    return np.array(sorted(keep))
+
+
+def series_data(series) -> dict:
+    idx = _reduce(series.steps, series.values)
+    values = series.values
+    bad = series.steps[~np.isfinite(values)]
+    walls = None if series.walls is None else series.walls[idx]
+    return {"name": series.metric, "role": series.role.role,
+            "direction": series.role.direction,
+            "x": series.steps[idx].tolist(), "y": [_num(v) for v in values[idx]],
+            "t": None if walls is None or not np.isfinite(walls).any()
+            else [round(float(w), 3) if math.isfinite(w) else None for w in walls],
+            "sparse": bool(series.values.size <= 30), "points": int(series.values.size),
+            "bad": bad[:1000].tolist(), "bad_count": int(bad.size)}
+
+
+def _sweep(series) -> dict:
+    steps, values = series.steps, series.values
+    finite = np.isfinite(values)
+    steps, values = steps[finite], values[finite]
+    if steps.size > SWEEP_POINTS:
+        edges = np.linspace(0, steps.size, SWEEP_POINTS + 1).astype(int)
+        steps = np.array([steps[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+        values = np.array([values[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+    return {"name": series.metric, "x": [_num(s) for s in steps],
+            "y": [_num(v) for v in values]}
+
+
+def run_data(view, findings) -> dict:
+    """The payload of one run (see the module docstring)."""
+    charts = []
+    for group in CHART_GROUPS:
+        members = [s for s in view.series.values()
+                   if s.role.role in GROUPS[group] and s.values.size >= 1
+                   and DIRECTION.get(group, s.role.direction) == s.role.direction]
+        if not members:
+            continue
+        main = {getattr(view.primary(r), "metric", None) for r in GROUPS[group]}
+        members.sort(key=lambda s: (s.metric not in main, s.role.role, s.metric))
+        charts.append({"group": group, "series": [series_data(s)
+                                                  for s in members[:MAX_SERIES]],
+                       "more": max(0, len(members) - MAX_SERIES)})
+    sweep = {}
+    for role in SWEEP_ROLES:
+        s = view.primary(role)
+        if s is not None and s.values.size:
+            sweep[role] = _sweep(s)
+    train, val = view.primary("train_loss"), view.primary("val_loss")
+    summary = {}
+    if train is not None:
+        finite = train.values[np.isfinite(train.values)]
+        summary["final_train"] = _num(finite[-1]) if finite.size else None
+    if val is not None:
+        finite = val.values[np.isfinite(val.values)]
+        summary["best_val"] = _num(finite.min()) if finite.size else None
+    best = [f for f in findings if f.code == "LD501"]
+    return {"unit": view.unit, "charts": charts, "sweep": sweep, "summary": summary,
+            "best": {"step": best[0].step_start, "metric": best[0].metric} if best else None}
