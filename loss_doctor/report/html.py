@@ -30,6 +30,7 @@ from loss_doctor.findings import SEVERITY_ORDER, Finding
 from . import markdown
 from .base import Reporter
 
+
 def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
