@@ -3,6 +3,8 @@
 >>> import loss_doctor
 >>> for f in loss_doctor.diagnose("runs/"):        # or a parsers frame
 ...     print(f.rank, f.severity, f.code, f.run, f.metric, f.message)
+>>> loss_doctor.diagnose("runs/").to_frame()      # a notebook shows it as a table
+>>> loss_doctor.plot("runs/", run="lr_3e-4")      # a matplotlib Figure, findings shaded
 
 The readers live in the top-level ``parsers`` package (``parsers.read_logdir``).
 ``diagnose`` and ``Finding`` are imported on first use, so that importing a
@@ -17,9 +19,10 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-__all__ = ["Finding", "__version__", "diagnose"]
+__all__ = ["Finding", "Findings", "__version__", "diagnose", "plot"]
 
-_LAZY = {"diagnose": "loss_doctor.diagnosis", "Finding": "loss_doctor.findings"}
+_LAZY = {"diagnose": "loss_doctor.diagnosis", "Finding": "loss_doctor.findings",
+         "Findings": "loss_doctor.findings", "plot": "loss_doctor.notebook"}
 
 
 def __getattr__(name: str):

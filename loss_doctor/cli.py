@@ -216,12 +216,18 @@ def check_command(ctx, paths, **kw) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even if the run is worse.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False),
+              help="Also write DIR/index.html: both runs' curves aligned on step.")
 @click.pass_context
-def compare_command(ctx, run, reference, metric, reference_metric, fmt, exit_zero) -> None:
+def compare_command(ctx, run, reference, metric, reference_metric, fmt, exit_zero,
+                    report_dir) -> None:
     """Is RUN worse than the reference run?  Aligns both on step and compares
     their smoothed losses against the runs' own noise.  Exit 1 when worse."""
     from loss_doctor.compare import compare, describe, load_run, pick
+    from loss_doctor.inputs import refuse_inside
 
+    if report_dir:
+        refuse_inside(report_dir, (run, reference), is_dir=True)
     roles = config_mod.load().roles
     cand_view, ref_view = load_run(run, roles), load_run(reference, roles)
     cand = pick(cand_view, metric, run)
@@ -232,6 +238,13 @@ def compare_command(ctx, run, reference, metric, reference_metric, fmt, exit_zer
                                "reference": ref_view.run, **result.to_dict()}, indent=2))
     else:
         click.echo(describe(result, cand_view.run, ref_view.run))
+    if report_dir:
+        from loss_doctor.report.compare_page import write_compare_report
+
+        written = write_compare_report(report_dir, cand_view, ref_view,
+                                       describe(result, cand_view.run, ref_view.run),
+                                       result.verdict)
+        click.echo(f"loss-doctor: report in {written['html']}", err=True)
     ctx.exit(1 if result.verdict == "worse" and not exit_zero else 0)
 
 

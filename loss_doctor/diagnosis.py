@@ -10,7 +10,7 @@ import parsers
 
 from .config import Config, ConfigError
 from .detectors import Detector, registry
-from .findings import Finding
+from .findings import Finding, Findings
 from .grouping import merge_related
 from .ranking import rank
 from .selection import selected
@@ -59,8 +59,10 @@ def diagnose_frame(df: pd.DataFrame, config: Config) -> list[Finding]:
     return rank(findings)
 
 
-def diagnose(frame_or_path, **config) -> list[Finding]:
-    """Ranked findings for a parsers frame or a log directory/file path.
+def diagnose(frame_or_path, **config) -> Findings:
+    """Ranked findings for a parsers frame or a log directory/file path, as a
+    :class:`loss_doctor.findings.Findings` (a list; ``.to_frame()``; a table in
+    a notebook).
 
     ``config`` takes what ``[tool.loss_doctor]`` takes: ``select``, ``ignore``,
     ``roles`` (metric -> role) and per-detector parameter dicts by detector
@@ -69,4 +71,4 @@ def diagnose(frame_or_path, **config) -> list[Finding]:
         frame = parsers.read_logdir(frame_or_path)
     else:
         frame = frame_or_path
-    return diagnose_frame(frame, Config.from_mapping(config))
+    return Findings(diagnose_frame(frame, Config.from_mapping(config)))

@@ -72,3 +72,43 @@ def _jsonable(value):
             return "inf" if value > 0 else "-inf"
         return float(f"{value:.6g}")
     return value
+
+
+class Findings(list):
+    """What :func:`loss_doctor.diagnose` returns: a list of :class:`Finding`,
+    ranked, that a notebook shows as a table and pandas takes whole."""
+
+    COLUMNS = ("rank", "severity", "code", "kind", "run", "metric", "step_start", "step_end",
+               "score", "message", "hint")
+
+    def to_frame(self):
+        """One row per finding: the JSON contract's fields, ``evidence`` as a dict."""
+        import pandas as pd
+
+        rows = [f.to_dict() for f in self]
+        return pd.DataFrame(rows, columns=[*self.COLUMNS, "evidence"])
+
+    def problems(self) -> "Findings":
+        """The warnings and errors only."""
+        return Findings(f for f in self if f.severity != "info")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        colour = {"error": "#d62728", "warning": "#e07b00", "info": "#1f77b4"}
+        head = "".join(f"<th style='text-align:left'>{c}</th>" for c in
+                       ("#", "severity", "code", "run", "metric", "steps", "finding"))
+        rows = []
+        for f in self:
+            steps = f"{f.step_start}" if f.step_start == f.step_end else \
+                f"{f.step_start}–{f.step_end}"
+            rows.append(
+                f"<tr><td>{f.rank}</td><td style='color:{colour[f.severity]};"
+                f"font-weight:600'>{f.severity}</td><td><code>{html.escape(f.code)}</code></td>"
+                f"<td>{html.escape(f.run)}</td><td><code>{html.escape(f.metric)}</code></td>"
+                f"<td>{steps}</td><td style='text-align:left'>{html.escape(f.message)}</td>"
+                "</tr>")
+        counts = {s: sum(f.severity == s for f in self) for s in SEVERITIES}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no findings"
+        return (f"<div><b>loss-doctor</b>: {len(self)} finding(s): {summary}</div>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")

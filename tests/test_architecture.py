@@ -25,7 +25,8 @@ from .conftest import ROOT, SAMPLE_LOGS
 # top to bottom, as README's "How it is built" lists them: a module imports only
 # modules of its own line or of lines below it (a package stands for its modules)
 LAYERS = [
-    ("loss_doctor", "loss_doctor.cli", "loss_doctor.terminal", "loss_doctor.__main__"),
+    ("loss_doctor", "loss_doctor.cli", "loss_doctor.terminal", "loss_doctor.__main__",
+     "loss_doctor.notebook"),
     ("loss_doctor.report",),
     ("loss_doctor.check",),
     ("loss_doctor.parallel",),

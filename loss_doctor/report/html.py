@@ -150,11 +150,12 @@ class PlotFiles:
 
 
 def write_report(out_dir: str, plots: PlotFiles, result, charts: dict | None = None,
-                 title: str = "loss-doctor report") -> dict[str, str]:
+                 title: str = "loss-doctor report", intro: str = "",
+                 overlay: dict | None = None) -> dict[str, str]:
     """Write index.html and report.md beside the plots; returns their paths."""
     index = os.path.join(out_dir, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
-        fh.write(page(result, plots, charts or {}, title=title))
+        fh.write(page(result, plots, charts or {}, title=title, intro=intro, overlay=overlay))
     md = os.path.join(out_dir, "report.md")
     with open(md, "w", encoding="utf-8") as fh:
         fh.write(markdown.document(result, images={
@@ -177,8 +178,9 @@ def _number(value) -> str:
 
 
 def page(result, plots: PlotFiles, charts: dict, *, title: str = "loss-doctor report",
-         intro: str = "") -> str:
-    """The whole index.html."""
+         intro: str = "", overlay: dict | None = None) -> str:
+    """The whole index.html; ``overlay``: a chart section drawn first (compare's
+    two runs aligned on step), in the layout of a run's chart data."""
     runs, findings = result.runs, result.findings
     worst = _worst(findings)
     order = sorted(runs, key=lambda r: (SEVERITY_ORDER.get(
@@ -200,6 +202,8 @@ def page(result, plots: PlotFiles, charts: dict, *, title: str = "loss-doctor re
     sweep_order = sorted(range(len(order)), key=lambda i: (js_runs[i]["worst"] is not None,
                                                           -SEVERITY_ORDER.get(
                                                               js_runs[i]["worst"] or "", 9), i))
+    if overlay:
+        js_runs.append(overlay)
     doc = {"runs": js_runs, "findings": js_findings, "sweep_order": sweep_order}
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     out = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
@@ -217,6 +221,9 @@ def page(result, plots: PlotFiles, charts: dict, *, title: str = "loss-doctor re
            "max=0.99 step=0.01 value=0.6> <b id=smoothing-value>0.60</b></label>"
            "<span class=meta>hover: values · drag: zoom · double-click: reset · legend: "
            "show/hide · a finding: zoom to it</span></div>"]
+    if overlay:
+        out.append(f"<h2>{_e(overlay['run'])}</h2>")
+        out += _run_charts(len(js_runs) - 1, overlay)
     out += _runs_table(order, worst, charts, index)
     out.append(f"<h2>Findings ({len(problems)})</h2>")
     out += [_finding_html(f, i, units.get(f.run, "step")) for i, f in enumerate(problems)] \
@@ -297,15 +304,21 @@ def _run_section(i, r, js_run, w, findings, plots) -> list[str]:
     for f in [f for f in findings if f.run == run and f.severity == "info"]:
         out.append(f"<div class=meta><b>{_e(f.code)}</b> {_e(f.message)}</div>")
     if js_run["charts"]:
-        for ci, chart in enumerate(js_run["charts"]):
-            small = " small" if chart["group"] in ("lr", "grad_norm") else ""
-            more = f" (and {chart['more']} more)" if chart.get("more") else ""
-            out.append(f"<div class='chart{small}' data-chart-key='{i}-{ci}' data-run={i} "
-                       f"data-chart={ci}><div class=bar><b>{_e(chart['group'])}</b>{more}"
-                       f"<button class=log type=button>log y</button></div>"
-                       f"<div class=plot></div></div>")
+        out += _run_charts(i, js_run)
     else:
         for group, name in plots.files.get(run, {}).items():
             out.append(f"<img alt='{_e(run)} {group}' loading=lazy src='{_e(name)}'>")
     out.append("</section>")
+    return out
+
+
+def _run_charts(i: int, js_run: dict) -> list[str]:
+    out = []
+    for ci, chart in enumerate(js_run["charts"]):
+        small = " small" if chart["group"] in ("lr", "grad_norm") else ""
+        more = f" (and {chart['more']} more)" if chart.get("more") else ""
+        out.append(f"<div class='chart{small}' data-chart-key='{i}-{ci}' data-run={i} "
+                   f"data-chart={ci}><div class=bar><b>{_e(chart['group'])}</b>{more}"
+                   f"<button class=log type=button>log y</button></div>"
+                   f"<div class=plot></div></div>")
     return out

@@ -73,7 +73,17 @@ def plot_group(run, group: str, series: list, findings: list[Finding],
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 3.4), dpi=110)
-    ax = fig.add_subplot()
+    draw_group(fig.add_subplot(), run, group, series, findings, weight, unit)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def draw_group(ax, run, group: str, series: list, findings: list[Finding],
+               weight: float = 0.6, unit: str = "step") -> None:
+    """One role group's curves on ``ax``, each finding's span shaded and
+    labelled, the best checkpoint starred."""
     for i, s in enumerate(series[:MAX_SERIES]):
         _draw_series(ax, s, PALETTE[i % len(PALETTE)], weight)
     values = np.concatenate([s.values for s in series])
@@ -103,15 +113,10 @@ def plot_group(run, group: str, series: list, findings: list[Finding],
     ax.set_xlabel(unit)
     ax.grid(True, alpha=0.25)
     ax.legend(fontsize=7, loc="best", frameon=False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
 
 
-def plot_run(view, findings: list[Finding], *, groups=("losses", "errors", "lr", "grad_norm"),
-             weight: float = 0.6) -> dict[str, bytes]:
-    """{group: PNG bytes} for one run's :class:`RunView`."""
+def groups_of(view, groups) -> dict[str, list]:
+    """{group: its series, the main ones first} for the groups ``view`` has."""
     out = {}
     for group in groups:
         series = [s for s in view.series.values()
@@ -121,5 +126,29 @@ def plot_run(view, findings: list[Finding], *, groups=("losses", "errors", "lr",
             main = {getattr(view.primary(r), "metric", None) for r in GROUPS[group]}
             series.sort(key=lambda s: (s.metric not in main, s.role.role, s.metric))
         if series:
-            out[group] = plot_group(view.run, group, series, findings, weight, view.unit)
+            out[group] = series
     return out
+
+
+def figure(view, findings: list[Finding], *, groups=("losses", "errors", "lr", "grad_norm"),
+           weight: float = 0.6):
+    """One matplotlib ``Figure`` (no pyplot state) with a panel per role group
+    of ``view``: what ``loss_doctor.plot`` returns in a notebook."""
+    from matplotlib.figure import Figure
+
+    panels = groups_of(view, groups)
+    heights = [3 if g in ("losses", "errors") else 1.8 for g in panels] or [3]
+    fig = Figure(figsize=(9, sum(heights) + 0.4), dpi=100)
+    axes = fig.subplots(len(heights), 1, squeeze=False,
+                        gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, (group, series) in zip(axes, panels.items()):
+        draw_group(ax, view.run, group, series, findings, weight, view.unit)
+    fig.tight_layout()
+    return fig
+
+
+def plot_run(view, findings: list[Finding], *, groups=("losses", "errors", "lr", "grad_norm"),
+             weight: float = 0.6) -> dict[str, bytes]:
+    """{group: PNG bytes} for one run's :class:`RunView`."""
+    return {group: plot_group(view.run, group, series, findings, weight, view.unit)
+            for group, series in groups_of(view, groups).items()}
