@@ -69,6 +69,7 @@ GROUPS = ("losses", "errors", "lr", "grad_norm")  # and "metrics" with --plot-me
 PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f"]  # as report.js
 SEVERITY_RGB = {"error": "214,39,40", "warning": "224,123,0", "info": "31,119,180"}
+HEIGHTS = {"losses": 260, "errors": 200, "lr": 160, "grad_norm": 160}  # as report.js
 ROLE_TITLES = {"train_loss": "training loss", "val_loss": "validation loss",
                "lr": "learning rate", "grad_norm": "gradient norm"}
 
@@ -288,9 +289,10 @@ def _sweep_section(order, js_runs, sweep_order) -> list[str]:
     out.append("</ul>")
     for role in roles:
         small = "" if "loss" in role else " small"
+        height = 280 if "loss" in role else 150
         out.append(f"<div class='chart{small}' data-chart-key='sweep-{role}'><div class=bar>"
                    f"<b>{_e(ROLE_TITLES[role])}</b> every run's main series</div>"
-                   f"<div class=plot></div></div>")
+                   f"<div class=plot style='--h:{height}px'></div></div>")
     out.append("</section>")
     return out
 
@@ -320,5 +322,6 @@ def _run_charts(i: int, js_run: dict) -> list[str]:
         out.append(f"<div class='chart{small}' data-chart-key='{i}-{ci}' data-run={i} "
                    f"data-chart={ci}><div class=bar><b>{_e(chart['group'])}</b>{more}"
                    f"<button class=log type=button>log y</button></div>"
-                   f"<div class=plot></div></div>")
+                   f"<div class=plot style='--h:{HEIGHTS.get(chart['group'], 200) + 40}px'>"
+                   f"</div></div>")
     return out
