@@ -185,3 +185,23 @@ def test_readable_at_390_px_and_in_dark_mode(browser, sample_report, tmp_path):
     assert background == "rgb(17, 20, 24)"
     page.screenshot(path=str(tmp_path / "report_390.png"), full_page=False)
     assert errors == []
+
+
+def test_hover_shows_the_wall_time_where_the_log_has_one(browser, sample_report):
+    path, doc = sample_report
+    page, _ = _open(browser, path)
+    run = next(i for i, r in enumerate(doc["runs"]) if r["run"] == "tensorboard/lr_too_high")
+    key = f"{run}-0"
+    _build(page, key)
+    train = next(s for s in doc["runs"][run]["charts"][0]["series"]
+                 if s["name"] == "train/loss")
+    wall = train["t"][train["x"].index(96)]
+    box = page.locator(f'[data-chart-key="{key}"] .u-over').bounding_box()
+    left = page.evaluate(f"window.ldCharts[{key!r}].u.valToPos(96, 'x')")
+    page.mouse.move(box["x"] + left, box["y"] + box["height"] / 2)
+    tip = page.locator(f'[data-chart-key="{key}"] .tip')
+    tip.wait_for(state="visible")
+    import datetime
+
+    stamp = datetime.datetime.fromtimestamp(wall, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert "step 96" in tip.inner_text() and f"{stamp} UTC" in tip.inner_text()
