@@ -23,6 +23,7 @@ from loss_doctor import config as config_mod
 from loss_doctor.errors import LossDoctorError
 from loss_doctor.findings import SEVERITIES
 from loss_doctor.terminal import progress_bar
+from parsers.naming import printable
 
 
 class _Failure(click.ClickException):
@@ -278,6 +279,38 @@ def export_command(paths: tuple[str, ...], output: str, no_cache: bool) -> None:
         click.echo(f"wrote {len(df):,} points of {len(df.attrs['runs'])} run(s) to {output}",
                    err=True)
     _warn(parsers.ReadError.from_dict(e) for e in df.attrs["errors"])
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """The cache of decoded log files (outside every log directory; capped at
+    $LOSS_DOCTOR_CACHE_MB megabytes, 300 by default; $LOSS_DOCTOR_CACHE_DIR
+    moves it)."""
+
+
+@cache_group.command("info")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def cache_info(fmt: str) -> None:
+    """Where the cache is, how many entries it holds and their size."""
+    from parsers import cache
+
+    found = cache.info(cache.default_dir())
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2))
+        return
+    click.echo(f"{printable(found['dir'])}: {found['entries']:,} entries, "
+               f"{found['bytes'] / 1e6:,.1f} MB of at most {found['max_bytes'] / 1e6:,.0f} MB")
+
+
+@cache_group.command("clear")
+def cache_clear() -> None:
+    """Remove every entry (the next check decodes its files again)."""
+    from parsers import cache
+
+    where = cache.default_dir()
+    count, size = cache.clear(where)
+    click.echo(f"removed {count:,} file(s), {size / 1e6:,.1f} MB, from {printable(where)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,13 @@ directory (``$XDG_CACHE_HOME/loss_doctor``, ``~/Library/Caches/loss_doctor``,
 ``%LOCALAPPDATA%\\loss_doctor``).  Entries are written to a temporary file and
 renamed into place, so concurrent runs never see half an entry; a damaged or
 unreadable entry is treated as a miss.
+
+It is capped by size: ``$LOSS_DOCTOR_CACHE_MB`` megabytes (default
+:data:`DEFAULT_MB`); past the cap the least recently used entries go (a hit
+marks its entry used) until it holds three quarters of it.  An entry holds no
+path: the file's own path in the data and in its messages is the one it is
+read by, whichever checkout or mount first filled the entry.
+``loss-doctor cache info`` and ``loss-doctor cache clear`` show and empty it.
 """
 
 from __future__ import annotations
@@ -25,7 +32,20 @@ from .errors import ParseError
 from .frame import FileData
 
 VERSION = 3  # 2: FileData.facts kept with the points; 3: the Trainer's best checkpoint among them
-MAX_ENTRIES = 4000
+DEFAULT_MB = 300
+HERE = "\x00here"  # stands for the file's own path in a stored entry
+
+
+TRIM_EVERY = 100  # stores between two checks of the cap (and the first one)
+_stores = 0
+
+
+def max_bytes() -> int:
+    try:
+        mb = float(os.environ.get("LOSS_DOCTOR_CACHE_MB", DEFAULT_MB))
+    except ValueError:
+        mb = DEFAULT_MB
+    return int(max(mb, 0) * 1e6)
 
 
 def default_dir() -> str:
@@ -57,27 +77,43 @@ def load(cache_dir: str, paths: list[str], run: str | None = None) -> FileData |
     if key is None:
         return None
     entry = os.path.join(cache_dir, key + ".npz")
+    here = paths[0] if len(paths) == 1 else None
     try:
         with np.load(entry, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            return FileData(
-                meta["path"], meta["format"], meta["names"], z["metric"], z["step"],
-                z["value"], z["wall_time"], x_axis=meta["x_axis"], start=meta["start"],
-                notes=meta["notes"], facts=meta.get("facts", {}),
-                errors=[ParseError(e["path"], e["message"], offset=e.get("offset"),
-                                   line=e.get("line")) for e in meta["errors"]])
+            data = FileData(
+                _path(meta["path"], here), meta["format"], meta["names"], z["metric"],
+                z["step"], z["value"], z["wall_time"], x_axis=meta["x_axis"],
+                start=meta["start"], notes=meta["notes"], facts=meta.get("facts", {}),
+                errors=[ParseError(_path(e["path"], here), e["message"],
+                                   offset=e.get("offset"), line=e.get("line"))
+                        for e in meta["errors"]])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    try:
+        os.utime(entry)  # used: the last to go when the cache is trimmed
+    except OSError:
+        pass
+    return data
+
+
+def _path(stored: str, here: str | None) -> str:
+    return here if stored == HERE and here is not None else stored
+
+
+def _stored(path: str, here: str | None) -> str:
+    return HERE if here is not None and path == here else path
 
 
 def store(cache_dir: str, paths: list[str], data: FileData, run: str | None = None) -> None:
     key = _key(paths, run)
     if key is None:
         return
-    meta = {"path": data.path, "format": data.format, "names": data.names,
+    here = paths[0] if len(paths) == 1 else None
+    meta = {"path": _stored(data.path, here), "format": data.format, "names": data.names,
             "x_axis": data.x_axis, "start": data.start, "notes": data.notes,
             "facts": data.facts,
-            "errors": [e.to_dict() for e in data.errors]}
+            "errors": [{**e.to_dict(), "path": _stored(e.path, here)} for e in data.errors]}
     try:
         os.makedirs(cache_dir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
@@ -85,19 +121,59 @@ def store(cache_dir: str, paths: list[str], data: FileData, run: str | None = No
             np.savez(fh, meta=np.array(json.dumps(meta)), metric=data.metric,
                      step=data.step, value=data.value, wall_time=data.wall_time)
         os.replace(tmp, os.path.join(cache_dir, key + ".npz"))
-        _trim(cache_dir)
+        global _stores
+        _stores += 1
+        if (_stores - 1) % TRIM_EVERY == 0:  # a directory scan per store would be O(n^2)
+            _trim(cache_dir)
     except OSError:
         pass  # a cache that cannot be written is only slower
 
 
-def _trim(cache_dir: str) -> None:
-    """Keep at most MAX_ENTRIES entries, dropping the least recently written."""
+def entries(cache_dir: str) -> list[tuple[str, int, float]]:
+    """(path, bytes, last used) of every entry and leftover temporary file."""
+    out = []
     try:
-        names = [n for n in os.listdir(cache_dir) if n.endswith(".npz")]
-        if len(names) <= MAX_ENTRIES:
-            return
-        paths = sorted((os.path.join(cache_dir, n) for n in names), key=os.path.getmtime)
-        for path in paths[: len(paths) - MAX_ENTRIES // 2]:
-            os.remove(path)
+        with os.scandir(cache_dir) as it:
+            for entry in it:
+                if entry.is_file(follow_symlinks=False) and entry.name.endswith((".npz", ".tmp")):
+                    st = entry.stat(follow_symlinks=False)
+                    out.append((entry.path, st.st_size, st.st_mtime))
     except OSError:
         pass
+    return out
+
+
+def info(cache_dir: str) -> dict:
+    found = entries(cache_dir)
+    return {"dir": cache_dir, "entries": sum(p.endswith(".npz") for p, _, _ in found),
+            "bytes": sum(size for _, size, _ in found), "max_bytes": max_bytes()}
+
+
+def clear(cache_dir: str) -> tuple[int, int]:
+    """Remove every entry (only the cache's own files); (files, bytes) removed."""
+    count = size = 0
+    for path, nbytes, _ in entries(cache_dir):
+        try:
+            os.remove(path)
+        except OSError:
+            continue
+        count, size = count + 1, size + nbytes
+    return count, size
+
+
+def _trim(cache_dir: str) -> None:
+    """Past the byte cap, drop the least recently used entries until the cache
+    holds three quarters of it."""
+    cap = max_bytes()
+    found = entries(cache_dir)
+    total = sum(size for _, size, _ in found)
+    if total <= cap:
+        return
+    for path, size, _ in sorted(found, key=lambda e: e[2]):
+        if total <= 0.75 * cap:
+            break
+        try:
+            os.remove(path)
+            total -= size
+        except OSError:
+            pass
