@@ -42,15 +42,16 @@ from __future__ import annotations
 
 import os
 
-import pandas as pd
-
 from . import formats, storage
 from .discover import RunSource, Sources, classify, discover, runs_of_files, runs_of_given_files
 from .errors import ParseError, ReadError
 from .format import Format
 from .formats import FORMATS, looked_for
 from .frame import COLUMNS, RunData, to_frame
+from .lazy import lazy
 from .read import read_source
+
+pd = lazy("pandas")  # imported on first use
 
 __all__ = ["COLUMNS", "FORMATS", "Format", "ParseError", "ReadError", "RunSource", "Sources",
            "discover",

@@ -4,9 +4,11 @@ report.  Kept apart from the CSV reader, which is about rows and columns."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from .lazy import lazy
 from .naming import NAN_SPELLINGS
+
+pd = lazy("pandas")  # imported on first use
 
 # Cells that mean "not logged" (pandas' own missing-value words among them)
 MISSING = frozenset({"", "na", "n/a", "#n/a", "none", "null", "nil", "-", "--", "?"})

@@ -31,14 +31,16 @@ import warnings
 import zlib
 
 import numpy as np
-import pandas as pd
 
 from . import storage
 from .cells import numbers, shown
 from .errors import ParseError
 from .format import Format
 from .frame import FileData, concat
+from .lazy import lazy
 from .naming import STEP_FIELDS, WALL_FIELDS, find_field, x_axis_name
+
+pd = lazy("pandas")  # imported on first use
 
 TB_EXPORT = ["wall time", "step", "value"]
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .errors import ParseError
+from .lazy import lazy
+
+pd = lazy("pandas")  # imported on first use
 
 COLUMNS = ("run", "metric", "step", "value", "wall_time")
 

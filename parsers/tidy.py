@@ -15,12 +15,14 @@ import json
 import os
 
 import numpy as np
-import pandas as pd
 
 from . import storage
 from .errors import ParseError
 from .format import Format
 from .frame import COLUMNS, FileData
+from .lazy import lazy
+
+pd = lazy("pandas")  # imported on first use
 
 _cache: dict[str, tuple[str, pd.DataFrame]] = {}  # path -> (signature, table): the last file
 

@@ -118,7 +118,8 @@ def test_large_sweeps_embed_only_the_plots_of_runs_with_problems(tmp_path):
                                page).group(1))
     drawn = [r["run"] for r in doc["runs"] if r["charts"]]
     assert drawn == ["lr_03"]  # the one run with a problem gets its interactive charts
-    assert all(r["sweep"]["train_loss"]["x"] for r in doc["runs"])  # every run in the sweep
+    assert doc["grids"]["train_loss"]["n"] == 200
+    assert all(len(r["grid"]["train_loss"]) == 200 for r in doc["runs"])  # all in the sweep
     linked = re.findall(r"src='(plots/[^']+\.png)'", page)
     assert len(linked) == EMBED_ALL + 4 and "plots/lr_03__losses.png" not in linked
     assert all((out / name).is_file() for name in linked)

@@ -195,7 +195,7 @@ def test_hover_shows_the_wall_time_where_the_log_has_one(browser, sample_report)
     _build(page, key)
     train = next(s for s in doc["runs"][run]["charts"][0]["series"]
                  if s["name"] == "train/loss")
-    wall = train["t"][train["x"].index(96)]
+    wall = train["t0"] + train["t"][train["x"].index(96)]
     box = page.locator(f'[data-chart-key="{key}"] .u-over').bounding_box()
     left = page.evaluate(f"window.ldCharts[{key!r}].u.valToPos(96, 'x')")
     page.mouse.move(box["x"] + left, box["y"] + box["height"] / 2)

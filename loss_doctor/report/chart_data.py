@@ -25,14 +25,15 @@ from .plots import DIRECTION, GROUPS
 
 COLUMNS = 1000
 SWEEP_POINTS = 300
+GRID = 200  # cells of the sweep view's shared step grid
 SWEEP_ROLES = ("train_loss", "val_loss", "lr", "grad_norm")
 CHART_GROUPS = ("losses", "errors", "lr", "grad_norm")
 MAX_SERIES = 8
 
 
-def _num(v) -> float | None:
+def _num(v, digits: int = 6) -> float | None:
     v = float(v)
-    return float(f"{v:.6g}") if math.isfinite(v) else None
+    return float(f"{v:.{digits}g}") if math.isfinite(v) else None
 
 
 def _reduce(steps, values, columns: int = COLUMNS):
@@ -61,25 +62,52 @@ def series_data(series) -> dict:
     values = series.values
     bad = series.steps[~np.isfinite(values)]
     walls = None if series.walls is None else series.walls[idx]
+    known = walls is not None and bool(np.isfinite(walls).any())
+    t0 = float(walls[np.isfinite(walls)][0]) if known else None
     return {"name": series.metric, "role": series.role.role,
             "direction": series.role.direction,
             "x": series.steps[idx].tolist(), "y": [_num(v) for v in values[idx]],
-            "t": None if walls is None or not np.isfinite(walls).any()
-            else [round(float(w), 3) if math.isfinite(w) else None for w in walls],
+            "t0": t0,  # wall times as seconds after t0, to a tenth
+            "t": [round(float(w) - t0, 1) if math.isfinite(w) else None for w in walls]
+            if known else None,
             "sparse": bool(series.values.size <= 30), "points": int(series.values.size),
             "bad": bad[:1000].tolist(), "bad_count": int(bad.size)}
 
 
 def _sweep(series) -> dict:
+    """The series as bin means of at most SWEEP_POINTS bins (the main
+    process puts every run on one grid, :func:`on_grid`)."""
     steps, values = series.steps, series.values
     finite = np.isfinite(values)
-    steps, values = steps[finite], values[finite]
+    steps, values = steps[finite].astype(np.float64), values[finite]
     if steps.size > SWEEP_POINTS:
         edges = np.linspace(0, steps.size, SWEEP_POINTS + 1).astype(int)
-        steps = np.array([steps[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
-        values = np.array([values[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
-    return {"name": series.metric, "x": [_num(s) for s in steps],
-            "y": [_num(v) for v in values]}
+        steps = np.add.reduceat(steps, edges[:-1]) / np.diff(edges)
+        values = np.add.reduceat(values, edges[:-1]) / np.diff(edges)
+    return {"name": series.metric, "x": steps.tolist(), "y": values.tolist()}
+
+
+def on_grid(sweeps: list[dict | None], points: int = GRID) -> tuple[dict, list]:
+    """Every run's sweep series of one role on one grid of ``points`` steps:
+    ``({"lo", "hi", "n"}, [values or None per run])``, values to 4 digits,
+    None where a run logged nothing in a cell (a sparse eval curve)."""
+    present = [s for s in sweeps if s and s["x"]]
+    if not present:
+        return {}, [None] * len(sweeps)
+    lo = min(s["x"][0] for s in present)
+    hi = max(s["x"][-1] for s in present)
+    span = hi - lo or 1.0
+    out = []
+    for s in sweeps:
+        if not s or not s["x"]:
+            out.append(None)
+            continue
+        cells = np.rint((np.asarray(s["x"]) - lo) / span * (points - 1)).astype(int)
+        sums = np.bincount(cells, weights=np.asarray(s["y"]), minlength=points)
+        counts = np.bincount(cells, minlength=points)
+        out.append([_num(sums[i] / counts[i], 4) if counts[i] else None
+                    for i in range(points)])
+    return {"lo": lo, "hi": hi, "n": points}, out
 
 
 def run_data(view, findings) -> dict:

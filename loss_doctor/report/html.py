@@ -203,9 +203,23 @@ def page(result, plots: PlotFiles, charts: dict, *, title: str = "loss-doctor re
     sweep_order = sorted(range(len(order)), key=lambda i: (js_runs[i]["worst"] is not None,
                                                           -SEVERITY_ORDER.get(
                                                               js_runs[i]["worst"] or "", 9), i))
+    from .chart_data import on_grid
+
+    grids = {}
+    for role in ROLE_TITLES:
+        grid, values = on_grid([r["sweep"].get(role) for r in js_runs])
+        if grid:
+            grids[role] = grid
+        for r, v in zip(js_runs, values):
+            r.setdefault("grid", {})[role] = v
+    for r in js_runs:
+        r["has_sweep"] = sorted(r["sweep"])
+        del r["sweep"]
     if overlay:
-        js_runs.append(overlay)
-    doc = {"runs": js_runs, "findings": js_findings, "sweep_order": sweep_order}
+        js_runs.append({**overlay, "grid": {}, "has_sweep": []})
+        overlay.pop("sweep", None)
+    doc = {"runs": js_runs, "findings": js_findings, "sweep_order": sweep_order,
+           "grids": grids}
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     out = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
            "<meta name=viewport content='width=device-width,initial-scale=1'>",
@@ -273,7 +287,7 @@ def _runs_table(order, worst, charts, index) -> list[str]:
 
 
 def _sweep_section(order, js_runs, sweep_order) -> list[str]:
-    roles = [role for role in ROLE_TITLES if any(role in r["sweep"] for r in js_runs)]
+    roles = [role for role in ROLE_TITLES if any(role in r["has_sweep"] for r in js_runs)]
     if not roles:
         return []
     out = ["<h2>Sweep</h2><section class=sweep id=sweep>",

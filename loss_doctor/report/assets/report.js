@@ -81,7 +81,7 @@
     var walls = chart.series.map(function (s) {
       if (!s.t) return null;
       var m = new Map();
-      for (var i = 0; i < s.x.length; i++) m.set(s.x[i], s.t[i]);
+      for (var i = 0; i < s.x.length; i++) m.set(s.x[i], s.t[i] == null ? null : s.t0 + s.t[i]);
       return m;
     });
     return {x: joined[0], raw: raw, walls: walls};
@@ -232,28 +232,18 @@
     var key = "sweep-" + role;
     var box = document.querySelector('[data-chart-key="' + key + '"]');
     if (!box || charts[key]) return charts[key];
-    var G = 400, lo = Infinity, hi = -Infinity, members = [];
-    data.sweep_order.forEach(function (ri) {
-      var s = data.runs[ri].sweep && data.runs[ri].sweep[role];
-      if (!s || !s.x.length) return;
-      members.push(ri);
-      lo = Math.min(lo, s.x[0]); hi = Math.max(hi, s.x[s.x.length - 1]);
-    });
+    var grid = data.grids[role];
+    if (!grid) return null;
+    var G = grid.n, lo = grid.lo, span = grid.hi > grid.lo ? grid.hi - grid.lo : 1;
+    var members = data.sweep_order.filter(function (ri) { return data.runs[ri].grid[role]; });
     if (!members.length) return null;
-    var span = hi > lo ? hi - lo : 1;
     var xs = new Array(G);
     for (var g = 0; g < G; g++) xs[g] = lo + span * g / (G - 1);
     var cols = [xs], series = [{label: "step"}], all = [];
     members.forEach(function (ri) {
-      var s = data.runs[ri].sweep[role], ys = new Array(G).fill(null);
-      for (var i = 0; i < s.x.length; i++) {
-        if (s.y[i] == null) continue;
-        var gi = Math.round((s.x[i] - lo) / span * (G - 1));
-        ys[gi] = s.y[i];
-        all.push(s.y[i]);
-      }
+      var run = data.runs[ri], ys = run.grid[role];
+      for (var i = 0; i < ys.length; i++) if (ys[i] != null) all.push(ys[i]);
       cols.push(ys);
-      var run = data.runs[ri];
       var colour = run.worst ? rgba(SEV[run.worst], 0.9) :
         PALETTE[ri % PALETTE.length] + "99";
       series.push({label: run.run, stroke: colour, width: run.worst ? 1.6 : 1,
