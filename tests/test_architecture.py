@@ -294,3 +294,13 @@ def test_the_library_raises_our_errors_as_they_are():
 
     with pytest.raises(ConfigError, match="bad detector parameter"):
         build_detectors(Config(params={"spike": {"nope": 1}}))
+
+
+def test_start_up_imports_neither_pandas_nor_scipy():
+    """``--version`` and finding the runs import no pandas (0.25 s) and no scipy:
+    the readers import pandas when a frame or a CSV table is asked for."""
+    code = ("import sys, parsers; from loss_doctor.cli import cli; parsers.discover(sys.argv[1]);"
+            " print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(SAMPLE_LOGS)], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
