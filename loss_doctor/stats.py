@@ -122,6 +122,21 @@ def periodic(z: np.ndarray, *, min_points: int = 60, min_acf: float = 0.4,
     0.5 below that peak on the way (a smooth trend decays without a dip), and
     is high again near 2L.  None otherwise.  Series longer than ``max_points``
     are averaged in equal bins first (periods shorter than a bin are lost)."""
+    key = (min_points, min_acf, min_lag, max_points, z.size,
+           hash(np.ascontiguousarray(z).tobytes()))
+    if key in _PERIODS:  # the divergence and oscillation detectors ask of the same series
+        return _PERIODS[key]
+    found = _periodic(z, min_points, min_acf, min_lag, max_points)
+    if len(_PERIODS) >= 8:
+        _PERIODS.pop(next(iter(_PERIODS)))
+    _PERIODS[key] = found
+    return found
+
+
+_PERIODS: dict[tuple, tuple[int, float] | None] = {}
+
+
+def _periodic(z, min_points, min_acf, min_lag, max_points):
     z = z[np.isfinite(z)]
     n = z.size
     if n < min_points:
