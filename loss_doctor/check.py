@@ -13,7 +13,7 @@ executor that cannot start) raise :class:`loss_doctor.errors.LossDoctorError`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import parsers
 
@@ -55,6 +55,7 @@ class CheckOptions:
     write_baseline: str | None = None
     color: bool | None = None  # None: as the terminal allows
     whole_runs: bool = False  # a FILE given stands for its whole run (pre-commit)
+    runs_total: int | None = None  # set by run_check: how many runs the check reads
 
     def outputs(self) -> tuple[str, ...]:
         return tuple(p for p in (self.output, self.write_baseline, self.report_dir) if p)
@@ -116,12 +117,13 @@ def run_check(paths, options: CheckOptions = CheckOptions(), *, reporters=(),
         known = frozenset(baseline_mod.load(options.baseline))
     if options.scheduler and options.executor == "local":
         raise InputError("--scheduler is a Dask scheduler: use it with --executor dask")
+    sources = sources_for(paths, whole_runs=options.whole_runs)
+    options = replace(options, runs_total=len(sources))
     hooks = [r for r in reporters if getattr(type(r), "per_run", None) is not None]
     job = Job(config, tuple(detectors),
               cache=None if options.no_cache else parsers.cache_dir_of(True),
               hooks=tuple(type(r) for r in hooks), options=options, known=known)
     by_name = {type(r).name: r for r in hooks}
-    sources = sources_for(paths, whole_runs=options.whole_runs)
     for target in options.outputs():
         refuse_links_to_inputs(target, sources)
     runs, findings, errors = check_sources(

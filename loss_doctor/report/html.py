@@ -109,9 +109,13 @@ class HtmlReporter(Reporter):
         from .plots import plot_run
 
         groups = GROUPS + (("metrics",) if options.plot_metrics else ())
-        return {"png": plot_run(view, findings, groups=groups),
-                "chart": run_data(view, findings),
-                "problem": any(f.severity != "info" for f in findings)}
+        problem = any(f.severity != "info" for f in findings)
+        total = getattr(options, "runs_total", None)
+        # past EMBED_ALL runs, the PNGs (for report.md) of healthy runs are not drawn:
+        # a sweep's thousand healthy runs are in the sweep view
+        drawn = problem or total is None or total <= EMBED_ALL
+        return {"png": plot_run(view, findings, groups=groups) if drawn else {},
+                "chart": run_data(view, findings), "problem": problem}
 
     def collect(self, run: str, payload: dict, options) -> None:
         if self.plots is None:
@@ -251,8 +255,8 @@ def page(result, plots: PlotFiles, charts: dict, *, title: str = "loss-doctor re
         out += _sweep_section(order, js_runs, sweep_order)
     out.append("<h2>Runs in detail</h2>")
     if any(not js_runs[i]["charts"] for i in range(len(order))):
-        out.append("<p class=meta>Runs without warnings are drawn in the sweep view; their "
-                   "plots are linked from <code>plots/</code>: keep it beside this file.</p>")
+        out.append(f"<p class=meta>Past {EMBED_ALL} runs, the runs without warnings are drawn "
+                   "in the sweep view only.</p>")
     for i, r in enumerate(order):
         out += _run_section(i, r, js_runs[i], worst.get(r.run), findings, plots)
     out.append(f"<script type='application/json' id=ld-data>{script_json(doc)}</script>")
@@ -322,8 +326,7 @@ def _run_section(i, r, js_run, w, findings, plots) -> list[str]:
     if js_run["charts"]:
         out += _run_charts(i, js_run)
     else:
-        for group, name in plots.files.get(run, {}).items():
-            out.append(f"<img alt='{_e(run)} {group}' loading=lazy src='{_e(name)}'>")
+        out.append("<div class=meta>drawn in the <a href='#sweep'>sweep view</a></div>")
     out.append("</section>")
     return out
 
