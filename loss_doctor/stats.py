@@ -7,15 +7,20 @@
   s_t = w*s_{t-1} + (1-w)*x_t from s_0 = 0, shown as s_t / (1 - w^k).
 * Trend test valid under autocorrelated per-step noise: Mann-Kendall on the
   medians of at most 24 equal bins (binning breaks the short-range
-  autocorrelation that makes a plain test overconfident), through scipy's
-  O(n log n) ``kendalltau``.
+  autocorrelation that makes a plain test overconfident): Kendall's tau-b
+  against time and its two-sided p-value exactly as ``scipy.stats.kendalltau``
+  gives them (the exact null distribution up to 33 points without ties, else
+  the normal approximation with tie correction), computed here in numpy:
+  importing ``scipy.stats`` costs half a second of every check's start-up.
+  Longer series than :data:`KENDALL_MAX` points go to scipy.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def log_if_positive(values: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -94,8 +99,60 @@ def trend(z: np.ndarray, bins: int = 24) -> tuple[float, float]:
     m = binned_medians(z, bins)
     if m.size < 4 or np.all(m == m[0]):
         return 0.0, 1.0
-    tau, p = stats.kendalltau(np.arange(m.size), m)
+    tau, p = kendall_time(m)
     return float(tau), float(p)
+
+
+KENDALL_MAX = 2000  # points; O(n^2) pairs below it, scipy's O(n log n) above
+
+
+def kendall_time(y: np.ndarray) -> tuple[float, float]:
+    """(tau-b, two-sided p) of ``y`` against 0, 1, 2 ...: what
+    ``scipy.stats.kendalltau(np.arange(n), y)`` returns (tested against it)."""
+    n = y.size
+    if n > KENDALL_MAX:
+        from scipy import stats
+
+        tau, p = stats.kendalltau(np.arange(n), y)
+        return float(tau), float(p)
+    diff = np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)]  # y_j - y_i, i < j
+    tot = n * (n - 1) // 2
+    dis = int(np.count_nonzero(diff < 0))
+    _, counts = np.unique(y, return_counts=True)
+    ties = counts[counts > 1].astype(np.int64)
+    ytie = int((ties * (ties - 1) // 2).sum())
+    if ytie == tot:
+        return math.nan, math.nan
+    con_minus_dis = int(np.count_nonzero(diff > 0)) - dis
+    tau = max(-1.0, min(1.0, con_minus_dis / math.sqrt(tot) / math.sqrt(tot - ytie)))
+    if ytie == 0 and (n <= 33 or min(dis, tot - dis) <= 1):
+        return tau, _kendall_p_exact(n, tot - dis)
+    m = n * (n - 1.0)
+    y1 = float((ties * (ties - 1.0) * (2 * ties + 5)).sum())
+    var = (m * (2 * n + 5) - y1) / 18
+    z = con_minus_dis / math.sqrt(var)
+    return tau, math.erfc(abs(z) / math.sqrt(2))
+
+
+def _kendall_p_exact(n: int, c: int) -> float:
+    """Two-sided p of ``c`` concordant pairs among n untied points (the
+    permutation distribution of inversions, as scipy computes it)."""
+    c = min(c, n * (n - 1) // 2 - c)
+    if n <= 2:
+        return 1.0
+    if c == 0:
+        return min(1.0, 2.0 / math.factorial(n)) if n < 171 else 0.0
+    if c == 1:
+        return min(1.0, 2.0 / math.factorial(n - 1)) if n < 172 else 0.0
+    if 2 * c == n * (n - 1) // 2:
+        return 1.0
+    new = np.zeros(c + 1)
+    new[0:2] = 1.0
+    for j in range(3, n + 1):
+        new = np.cumsum(new)
+        if j <= c:
+            new[j:] -= new[:c + 1 - j]
+    return float(min(1.0, 2.0 * np.sum(new) / math.factorial(n)))
 
 
 def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
