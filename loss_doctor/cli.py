@@ -281,6 +281,27 @@ def export_command(paths: tuple[str, ...], output: str, no_cache: bool) -> None:
     _warn(parsers.ReadError.from_dict(e) for e in df.attrs["errors"])
 
 
+@cli.command("watch")
+@PATHS
+@click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True,
+              help="Seconds between two looks at the files.")
+@click.option("--until-idle", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop once no file has changed for this long (default: run until Ctrl-C).")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "jsonl"]),
+              default="text", show_default=True,
+              help="A line per new finding: text, a GitHub annotation, or a JSON object.")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.pass_context
+def watch_command(ctx, paths, interval, until_idle, fmt, isolated) -> None:
+    """Check runs still being written: re-read what was appended since the last
+    look, re-diagnose the runs that changed, print new warnings and errors as
+    they appear.  Exit 1 if any was printed."""
+    from loss_doctor.watch import watch
+
+    config = config_mod.load(isolated=isolated)
+    ctx.exit(watch(paths, interval=interval, until_idle=until_idle, fmt=fmt, config=config))
+
+
 @cli.group("cache")
 def cache_group() -> None:
     """The cache of decoded log files (outside every log directory; capped at

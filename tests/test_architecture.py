@@ -26,7 +26,7 @@ from .conftest import ROOT, SAMPLE_LOGS
 # modules of its own line or of lines below it (a package stands for its modules)
 LAYERS = [
     ("loss_doctor", "loss_doctor.cli", "loss_doctor.terminal", "loss_doctor.__main__",
-     "loss_doctor.notebook"),
+     "loss_doctor.notebook", "loss_doctor.watch"),
     ("loss_doctor.report",),
     ("loss_doctor.check",),
     ("loss_doctor.parallel",),
