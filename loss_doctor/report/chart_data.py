@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .plots import DIRECTION, GROUPS
+from .plots import groups_of
 
 COLUMNS = 1000
 SWEEP_POINTS = 300
@@ -112,18 +112,10 @@ def on_grid(sweeps: list[dict | None], points: int = GRID) -> tuple[dict, list]:
 
 def run_data(view, findings) -> dict:
     """The payload of one run (see the module docstring)."""
-    charts = []
-    for group in CHART_GROUPS:
-        members = [s for s in view.series.values()
-                   if s.role.role in GROUPS[group] and s.values.size >= 1
-                   and DIRECTION.get(group, s.role.direction) == s.role.direction]
-        if not members:
-            continue
-        main = {getattr(view.primary(r), "metric", None) for r in GROUPS[group]}
-        members.sort(key=lambda s: (s.metric not in main, s.role.role, s.metric))
-        charts.append({"group": group, "series": [series_data(s)
-                                                  for s in members[:MAX_SERIES]],
-                       "more": max(0, len(members) - MAX_SERIES)})
+    charts = [{"group": group, "series": [series_data(s) for s in members[:MAX_SERIES]],
+               "more": max(0, len(members) - MAX_SERIES)}
+              for group, members in groups_of(view, CHART_GROUPS, min_points=1,
+                                              main_first=CHART_GROUPS).items()]
     sweep = {}
     for role in SWEEP_ROLES:
         s = view.primary(role)

@@ -115,14 +115,17 @@ def draw_group(ax, run, group: str, series: list, findings: list[Finding],
     ax.legend(fontsize=7, loc="best", frameon=False)
 
 
-def groups_of(view, groups) -> dict[str, list]:
-    """{group: its series, the main ones first} for the groups ``view`` has."""
+def groups_of(view, groups, *, min_points: int = 2,
+              main_first=("losses",)) -> dict[str, list]:
+    """{group: its series of ``min_points`` or more} for the groups ``view``
+    has; in the ``main_first`` groups the main series (the plainest name of
+    each role) come first, then components."""
     out = {}
     for group in groups:
         series = [s for s in view.series.values()
-                  if s.role.role in GROUPS[group] and s.values.size >= 2
+                  if s.role.role in GROUPS[group] and s.values.size >= min_points
                   and DIRECTION.get(group, s.role.direction) == s.role.direction]
-        if group == "losses":  # the main pair first, then components
+        if group in main_first:
             main = {getattr(view.primary(r), "metric", None) for r in GROUPS[group]}
             series.sort(key=lambda s: (s.metric not in main, s.role.role, s.metric))
         if series:
