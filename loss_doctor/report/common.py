@@ -38,3 +38,8 @@ def run_files(runs) -> dict[str, str]:
 
 def location_of(f: Finding, files: dict[str, str]) -> str:
     return files.get(f.run, f.run)
+
+
+# The colours of series in every chart, PNG and interactive alike (matplotlib's tab10).
+PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+           "#7f7f7f"]

@@ -29,6 +29,7 @@ from loss_doctor.findings import SEVERITY_ORDER, Finding
 
 from . import markdown
 from .base import Reporter
+from .common import PALETTE
 
 
 def _e(text) -> str:
@@ -66,10 +67,11 @@ def _finding_html(f: Finding, index: int | None, unit: str = "step") -> str:
 
 EMBED_ALL = 50  # up to this many runs, every run gets its interactive charts
 GROUPS = ("losses", "errors", "lr", "grad_norm")  # and "metrics" with --plot-metrics
-PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-           "#7f7f7f"]  # as report.js
-SEVERITY_RGB = {"error": "214,39,40", "warning": "224,123,0", "info": "31,119,180"}
-HEIGHTS = {"losses": 260, "errors": 200, "lr": 160, "grad_norm": 160}  # as report.js
+SEVERITY_RGB = {"error": (214, 39, 40), "warning": (224, 123, 0), "info": (31, 119, 180)}
+HEIGHTS = {"losses": 260, "errors": 200, "lr": 160, "grad_norm": 160}  # chart heights, px
+SWEEP_HEIGHTS = {"loss": 280, "other": 150}
+STYLE = {"palette": PALETTE, "severity": SEVERITY_RGB, "heights": HEIGHTS,
+         "sweep_heights": SWEEP_HEIGHTS}  # what report.js draws with: one source
 ROLE_TITLES = {"train_loss": "training loss", "val_loss": "validation loss",
                "lr": "learning rate", "grad_norm": "gradient norm"}
 
@@ -223,7 +225,7 @@ def page(result, plots: PlotFiles, charts: dict, *, title: str = "loss-doctor re
         js_runs.append({**overlay, "grid": {}, "has_sweep": []})
         overlay.pop("sweep", None)
     doc = {"runs": js_runs, "findings": js_findings, "sweep_order": sweep_order,
-           "grids": grids}
+           "grids": grids, "style": STYLE}
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     out = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
            "<meta name=viewport content='width=device-width,initial-scale=1'>",
@@ -300,14 +302,14 @@ def _sweep_section(order, js_runs, sweep_order) -> list[str]:
            "<ul id=sweep-legend>"]
     for i in reversed(sweep_order):  # problem runs first in the legend
         r = js_runs[i]
-        colour = f"rgba({SEVERITY_RGB[r['worst']]},0.9)" if r["worst"] else \
+        colour = f"rgba({','.join(map(str, SEVERITY_RGB[r['worst']]))},0.9)" if r["worst"] else \
             PALETTE[i % len(PALETTE)]
         out.append(f"<li data-run={i}><span class=sw style='background:{colour}'></span>"
                    f"<a href='#run-{_e(slug(r['run']))}'>{_e(r['run'])}</a></li>")
     out.append("</ul>")
     for role in roles:
         small = "" if "loss" in role else " small"
-        height = 280 if "loss" in role else 150
+        height = SWEEP_HEIGHTS["loss" if "loss" in role else "other"]
         out.append(f"<div class='chart{small}' data-chart-key='sweep-{role}'><div class=bar>"
                    f"<b>{_e(ROLE_TITLES[role])}</b> every run's main series</div>"
                    f"<div class=plot style='--h:{height}px'></div></div>")

@@ -24,12 +24,12 @@ import numpy as np
 from loss_doctor import stats
 from loss_doctor.findings import Finding
 
+from .common import PALETTE
+
 GROUPS = {"losses": ("train_loss", "val_loss"), "errors": ("train_metric", "val_metric"),
           "lr": ("lr",), "grad_norm": ("grad_norm",), "metrics": ("train_metric", "val_metric")}
 DIRECTION = {"errors": "down", "metrics": "up"}  # error rates and perplexities apart
 SEVERITY_COLOUR = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
-PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-           "#7f7f7f"]
 COLUMNS = 1000  # pixel columns of the plot area, roughly
 MAX_SERIES = 8
 SPARSE = 30  # evaluations this few are drawn as they are: an EMA would lag them

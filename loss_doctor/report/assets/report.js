@@ -12,10 +12,9 @@
   var charts = {};
   window.ldCharts = charts;
   var weight = 0.6;
-  var PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                 "#bcbd22", "#7f7f7f"];
-  var SEV = {error: [214, 39, 40], warning: [224, 123, 0], info: [31, 119, 180]};
-  var HEIGHT = {losses: 260, errors: 200, lr: 160, grad_norm: 160};
+  /* colours and heights come with the data: html.py's STYLE is their one source */
+  var PALETTE = data.style.palette, SEV = data.style.severity;
+  var HEIGHT = data.style.heights, SWEEP_HEIGHT = data.style.sweep_heights;
 
   function css(name) {
     return getComputedStyle(document.body).getPropertyValue(name).trim() || "#888";
@@ -257,7 +256,8 @@
     var axis = {stroke: fg, grid: {stroke: grid, width: 1}, ticks: {stroke: grid, width: 1}};
     var focused = null;
     var u = new uPlot({
-      width: Math.max(200, plot.clientWidth), height: role.indexOf("loss") >= 0 ? 280 : 150,
+      width: Math.max(200, plot.clientWidth),
+      height: SWEEP_HEIGHT[role.indexOf("loss") >= 0 ? "loss" : "other"],
       scales: {x: {time: false}, y: {distr: role.indexOf("loss") >= 0 && ratio > 10 ? 3 : 1}},
       series: series, legend: {show: false},
       axes: [Object.assign({label: "step"}, axis), Object.assign({size: 60, values: ticks}, axis)],
