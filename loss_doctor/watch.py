@@ -29,7 +29,6 @@ from .inputs import sources_for
 from .views import view_of
 
 FORMATS = ("text", "github", "jsonl")
-LEVEL = {"error": "error", "warning": "warning"}
 
 
 def line_of(f, fmt: str) -> str:
@@ -37,10 +36,9 @@ def line_of(f, fmt: str) -> str:
         return json.dumps(f.to_dict(), allow_nan=False, default=str)
     steps = f"{f.step_start}" if f.step_start == f.step_end else f"{f.step_start}-{f.step_end}"
     if fmt == "github":
-        from .report.github import escape_data, escape_property
+        from .report.github import annotation
 
-        title = escape_property(printable(f"{f.code} {f.kind}: {f.run} {f.metric}"))
-        return f"::{LEVEL[f.severity]} title={title}::{escape_data(printable(f.message))}"
+        return annotation(f)
     stamp = time.strftime("%H:%M:%S")
     return (f"{stamp} {f.severity:7} {f.code} {printable(f.run)} · {printable(f.metric)} · "
             f"{steps}: {printable(f.message)}")
@@ -55,7 +53,8 @@ class Watcher:
         self.config = config or Config()
         self.detectors = build_detectors(self.config)
         self.tails: dict[str, Tail] = {}
-        self.said: dict[str, set[str]] = {}
+        self.said: dict[str, set[str]] = {}  # run -> identities of what was printed
+        self.stamps: dict[str, tuple] = {}  # run read whole -> its files' signatures
         self.errors_said: set[tuple[str, str]] = set()
         self.changed = False
 
@@ -99,11 +98,10 @@ class Watcher:
             data = assemble_run(source.run, files, source.path) if files else None
         else:  # a run of files read together (W&B, Trainer copies, one run of a file of many)
             stamp = tuple(parsers.storage.signature(p) for p in source.files)
-            key = f"\0sig {source.run}"
-            if source.run in self.said and self.said.get(key) == {str(stamp)}:
+            if source.run in self.said and self.stamps.get(source.run) == stamp:
                 return [], []
             self.changed = True
-            self.said[key] = {str(stamp)}
+            self.stamps[source.run] = stamp
             data, errors = read_source(source)
         errors = [e.record() for e in errors]
         if data is None:

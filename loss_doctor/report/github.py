@@ -44,6 +44,12 @@ class GithubReporter(Reporter):
         return _commands(result, listed(result, options))
 
 
+def annotation(f, props: str = "") -> str:
+    """One finding as a workflow command; ``props``: ``file=...,line=...,``."""
+    title = escape_property(printable(f"{f.code} {f.kind}: {f.run} {f.metric}"))
+    return f"::{LEVEL[f.severity]} {props}title={title}::{escape_data(printable(f.message))}"
+
+
 def _commands(result, findings) -> str:
     files = run_files(result.runs)
     lines, shown, left = [], {}, {}
@@ -53,10 +59,8 @@ def _commands(result, findings) -> str:
             left[level] = left.get(level, 0) + 1
             continue
         shown[level] = shown.get(level, 0) + 1
-        title = printable(f"{f.code} {f.kind}: {f.run} {f.metric}")
-        props = f"file={escape_property(printable(location_of(f, files)))},line=1," \
-                f"title={escape_property(title)}"
-        lines.append(f"::{level} {props}::{escape_data(printable(f.message))}")
+        lines.append(annotation(f, f"file={escape_property(printable(location_of(f, files)))},"
+                                   "line=1,"))
     for level, count in left.items():
         lines.append(f"::notice title=loss-doctor::{count} more {level} finding(s) not shown "
                      "here (GitHub shows 10 per level); see the step summary")
