@@ -105,8 +105,6 @@ class Divergence(SeriesDetector):
         if n < self.min_series:
             return None
         z, logged = stats.log_if_positive(series.values)
-        if logged and stats.periodic(z) is not None:
-            return None  # swings with a period: oscillation (LD202), not a divergence
         w = stats.level_window(n, low=5, high=15) if evaluations else stats.level_window(n)
         smooth = stats.rolling_median(z, w)
         running_min = np.minimum.accumulate(smooth)
@@ -126,6 +124,8 @@ class Divergence(SeriesDetector):
         tau, p = stats.trend(z[best:])
         if not (doubled or lasting or (tau > 0 and p < self.max_p)):
             return None
+        if logged and stats.periodic(z) is not None:  # asked only of a would-be finding
+            return None  # swings with a period: oscillation (LD202), not a divergence
         peak = start + int(np.argmax(smooth[start:]))
         low_i = best
         low = float(np.exp(smooth[best])) if logged else float(smooth[best])
