@@ -49,15 +49,28 @@ def rolling_median(z: np.ndarray, window: int) -> np.ndarray:
     """Centred rolling median (partial windows at the ends).  Several detectors
     smooth the same series with the same window: the last few results are
     kept, keyed by the window and the values' bytes, and returned read-only."""
-    key = (window, z.dtype.str, z.size, hash(np.ascontiguousarray(z).tobytes()))
-    hit = _MEDIANS.get(key)
-    if hit is None:
-        hit = pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
-        hit.setflags(write=False)
-        if len(_MEDIANS) >= 8:
-            _MEDIANS.pop(next(iter(_MEDIANS)))
-        _MEDIANS[key] = hit
-    return hit
+    def compute():
+        out = pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
+        out.setflags(write=False)
+        return out
+
+    return _remember(_MEDIANS, _key(z, window), compute)
+
+
+def _key(z: np.ndarray, *args) -> tuple:
+    return (*args, z.dtype.str, z.size, hash(np.ascontiguousarray(z).tobytes()))
+
+
+def _remember(store: dict, key: tuple, compute):
+    """The last few results of one computation by key: several detectors ask
+    the same of one series (its rolling median, its period)."""
+    if key in store:
+        return store[key]
+    value = compute()
+    if len(store) >= 8:
+        store.pop(next(iter(store)))
+    store[key] = value
+    return value
 
 
 _MEDIANS: dict[tuple, np.ndarray] = {}
@@ -179,15 +192,8 @@ def periodic(z: np.ndarray, *, min_points: int = 60, min_acf: float = 0.4,
     0.5 below that peak on the way (a smooth trend decays without a dip), and
     is high again near 2L.  None otherwise.  Series longer than ``max_points``
     are averaged in equal bins first (periods shorter than a bin are lost)."""
-    key = (min_points, min_acf, min_lag, max_points, z.size,
-           hash(np.ascontiguousarray(z).tobytes()))
-    if key in _PERIODS:  # the divergence and oscillation detectors ask of the same series
-        return _PERIODS[key]
-    found = _periodic(z, min_points, min_acf, min_lag, max_points)
-    if len(_PERIODS) >= 8:
-        _PERIODS.pop(next(iter(_PERIODS)))
-    _PERIODS[key] = found
-    return found
+    return _remember(_PERIODS, _key(z, min_points, min_acf, min_lag, max_points),
+                     lambda: _periodic(z, min_points, min_acf, min_lag, max_points))
 
 
 _PERIODS: dict[tuple, tuple[int, float] | None] = {}
