@@ -12,6 +12,34 @@ SAMPLE_LOGS = ROOT / "sample_logs"
 REAL_LOGS = ROOT.parent / "shared" / "real_logs"
 
 
+def load_script(path, name: str):
+    """A script of the repository (a corpus generator, a benchmark) as a module
+    under its own ``name``: several are called generate.py."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_sweep(root, count: int, *, problem: int, name=lambda i: f"lr_{i:02d}"):
+    """``count`` CSV runs of loss_doctor.datasets' healthy curves, one of them
+    (``problem``) with a spike, each in ``root/name(i)/metrics.csv``."""
+    from loss_doctor import datasets as ds
+
+    for i in range(count):
+        run = ds.spike_at(seed=i) if i == problem else ds.healthy(seed=i)
+        steps, loss = run.series["train/loss"]
+        folder = pathlib.Path(root) / name(i)
+        folder.mkdir(parents=True)
+        rows = "\n".join(f"{s},{v!r}" for s, v in zip(steps.tolist(), loss.tolist()))
+        (folder / "metrics.csv").write_text(f"step,train/loss\n{rows}\n")
+    return pathlib.Path(root)
+
+
 def write_events(logdir, events, suffix=""):
     """Write ``tensorboard.compat.proto.event_pb2.Event`` objects with
     tensorboard's EventFileWriter (TFRecord framing, real CRCs); returns the file."""

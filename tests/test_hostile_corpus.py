@@ -10,7 +10,6 @@ output, keep the CI formats well-formed, and leave every input byte as it was.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -20,20 +19,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from .conftest import load_script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _load_generator():
-    """tests/data/hostile/generate.py, by path (the broken-file corpus has a
-    ``generate`` module of its own)."""
-    path = os.path.join(HERE, "data", "hostile", "generate.py")
-    spec = importlib.util.spec_from_file_location("hostile_generate", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generator()
+generate = load_script(os.path.join(HERE, "data", "hostile", "generate.py"), "hostile_generate")
 
 ADDRESS_SPACE = 4 << 30  # the child may map 4 GiB (numpy, pandas and a pool of workers fit)
 PEAK_RSS = 400 << 20  # and its resident peak, or any worker's, stays under 400 MiB

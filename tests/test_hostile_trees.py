@@ -6,73 +6,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 from click.testing import CliRunner
 
 from loss_doctor.cli import cli
 
-from .conftest import scalar_event, write_events
+from .conftest import ROOT, load_script, scalar_event, write_events
 
-
-def _tree(tmp_path):
-    root = tmp_path / "logs"
-    good = write_events(root / "good", [scalar_event("loss", 1.0 / (s + 1), s)
-                                        for s in range(40)])
-    (root / "deep_jsonl").mkdir()
-    (root / "deep_jsonl" / "metrics.jsonl").write_text(
-        '{"step": 1, "loss": 0.5}\n' + '{"a":' * 100_000 + "1" + "}" * 100_000
-        + '\n{"step": 2, "loss": 0.4}\n')
-    (root / "deep_hf").mkdir()
-    (root / "deep_hf" / "trainer_state.json").write_text(
-        '{"log_history": [' + "[" * 100_000 + "]" * 100_000 + "]}")
-    (root / "big_numbers").mkdir()
-    (root / "big_numbers" / "metrics.jsonl").write_text(
-        '{"step": 1, "loss": 1' + "0" * 400 + '}\n{"step": 2, "loss": 0.4}\n'
-        '{"step": 3, "loss": -1' + "0" * 400 + "}\n")
-    (root / "big_steps").mkdir()
-    (root / "big_steps" / "metrics.jsonl").write_text(
-        '{"step": 1e300, "loss": 1}\n{"step": 9223372036854775808, "loss": 0.4}\n'
-        '{"step": 3, "loss": 0.3}\n{"step": 4, "loss": 0.2}\n')
-    (root / "big_hf").mkdir()
-    (root / "big_hf" / "trainer_state.json").write_text(json.dumps({"log_history": [
-        {"step": 2 ** 63, "loss": 1.0}, {"step": 1, "loss": 10 ** 400},
-        {"step": 2, "loss": 0.5}]}))
-    bad_name = os.path.join(os.fsencode(root), b"bad_\xff_name")
-    os.mkdir(bad_name)
-    shutil.copy(good, os.path.join(os.fsdecode(bad_name), good.name))
-    deep = root / "deep"
-    deep.mkdir()
-    for _ in range(1000):  # level by level: os.makedirs itself recurses
-        deep = deep / "d"
-        deep.mkdir()
-    shutil.copy(good, deep / good.name)
-    return root
-
-
-def _remove_deep(top) -> None:
-    """Delete a very deep tree level by level: shutil.rmtree (and so pytest's
-    own clean-up of old temporary directories) recurses, and fails on it."""
-    levels = [str(top)]
-    while True:
-        below = [os.path.join(levels[-1], n) for n in os.listdir(levels[-1])]
-        for path in below:
-            if not os.path.isdir(path) or os.path.islink(path):
-                os.remove(path)
-        dirs = [p for p in below if os.path.isdir(p) and not os.path.islink(p)]
-        if not dirs:
-            break
-        levels.append(dirs[0])
-    for level in reversed(levels):
-        os.rmdir(level)
+HOSTILE = load_script(ROOT / "tests" / "data" / "hostile" / "generate.py", "hostile_generate")
 
 
 def test_one_bad_file_never_stops_the_rest(tmp_path):
-    root = _tree(tmp_path)
+    """The hostile corpus's tree (tests/data/hostile/generate.py), checked in
+    this process: each bad file one error, each good run diagnosed."""
+    root = tmp_path / "logs"
+    built = HOSTILE.build(str(root))
     try:
         _check_tree(root)
     finally:
-        _remove_deep(root / "deep")
+        HOSTILE.remove(str(root), built)
 
 
 def _check_tree(root):

@@ -17,7 +17,7 @@ from loss_doctor.inventory import inventory
 from loss_doctor.report.html import HtmlReporter
 from loss_doctor.report.plots import _reduce, plot_run
 
-from .conftest import SAMPLE_LOGS
+from .conftest import SAMPLE_LOGS, write_sweep
 
 
 def test_report_on_sample_logs(tmp_path):
@@ -101,14 +101,7 @@ def test_large_sweeps_draw_only_the_runs_with_problems(tmp_path):
     healthy runs cost neither memory, nor page size, nor matplotlib time."""
     from loss_doctor.report.html import EMBED_ALL
 
-    logs = tmp_path / "sweep"
-    for i in range(EMBED_ALL + 5):
-        run = ds.spike_at(seed=i) if i == 3 else ds.healthy(seed=i)
-        steps, loss = run.series["train/loss"]
-        folder = logs / f"lr_{i:02d}"
-        folder.mkdir(parents=True)
-        rows = "\n".join(f"{s},{v!r}" for s, v in zip(steps.tolist(), loss.tolist()))
-        (folder / "metrics.csv").write_text(f"step,train/loss\n{rows}\n")
+    logs = write_sweep(tmp_path / "sweep", EMBED_ALL + 5, problem=3)
     out = tmp_path / "report"
     result = CliRunner().invoke(cli, ["check", str(logs), "--report", str(out), "--isolated",
                                       "-j", "2", "--exit-zero"])

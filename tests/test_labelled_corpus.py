@@ -4,9 +4,7 @@ and on the public real logs where they show the same thing."""
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -18,19 +16,14 @@ from loss_doctor.detectors.spike import Spike
 from loss_doctor.diagnosis import diagnose_frame
 from loss_doctor.views import run_views
 
-from .conftest import REAL_LOGS, requires_real_logs
+from .conftest import REAL_LOGS, load_script, requires_real_logs
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "labelled_logs"
 
 
 def _scorer():
-    spec = importlib.util.spec_from_file_location("score_detectors",
-                                                  ROOT / "benchmarks" / "score_detectors.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("score_detectors", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "benchmarks" / "score_detectors.py", "score_detectors")
 
 
 def findings(run, loud=True, path=CORPUS):

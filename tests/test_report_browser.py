@@ -8,6 +8,7 @@ the finding is clicked, hide runs by the sweep filter and stay within 390 px."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -16,10 +17,9 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from loss_doctor import datasets as ds
 from loss_doctor.cli import cli
 
-from .conftest import SAMPLE_LOGS
+from .conftest import SAMPLE_LOGS, write_sweep
 
 BROWSER = next((p for p in (os.environ.get("LOSS_DOCTOR_CHROMIUM"), shutil.which("chromium"),
                             shutil.which("chromium-browser")) if p), None)
@@ -55,6 +55,16 @@ def sample_report(tmp_path_factory):
     page = (out / "index.html").read_text()
     doc = json.loads(re.search(r"id=ld-data>(.*?)</script>", page).group(1))
     return out / "index.html", doc
+
+
+def _hover(page, key, step):
+    """The mouse over ``step`` of chart ``key``; the tooltip's text."""
+    box = page.locator(f'[data-chart-key="{key}"] .u-over').bounding_box()
+    left = page.evaluate(f"window.ldCharts[{key!r}].u.valToPos({step}, 'x')")
+    page.mouse.move(box["x"] + left, box["y"] + box["height"] / 2)
+    tip = page.locator(f'[data-chart-key="{key}"] .tip')
+    tip.wait_for(state="visible")
+    return tip.inner_text()
 
 
 def _build(page, key):
@@ -102,12 +112,7 @@ def test_hover_shows_the_value_of_a_known_point(browser, sample_report):
     at = train["x"].index(130)
     value = train["y"][at]  # the corrupted batch: 2.62
     assert 2.5 < value < 2.7
-    box = page.locator(f'[data-chart-key="{key}"] .u-over').bounding_box()
-    left = page.evaluate(f"window.ldCharts[{key!r}].u.valToPos(130, 'x')")
-    page.mouse.move(box["x"] + left, box["y"] + box["height"] / 2)
-    tip = page.locator(f'[data-chart-key="{key}"] .tip')
-    tip.wait_for(state="visible")
-    text = tip.inner_text()
+    text = _hover(page, key, 130)
     assert "step 130" in text and f"{value:.5g}" in text and "smoothed" in text
 
 
@@ -143,14 +148,8 @@ def test_smoothing_slider_changes_the_smoothed_curve(browser, sample_report):
 
 
 def test_the_sweep_filter_hides_runs(browser, tmp_path):
-    logs = tmp_path / "sweep"
-    for i in range(60):
-        run = ds.spike_at(seed=i) if i == 7 else ds.healthy(seed=i)
-        steps, loss = run.series["train/loss"]
-        folder = logs / (f"lr_{i:02d}" if i % 2 else f"wd_{i:02d}")
-        folder.mkdir(parents=True)
-        rows = "\n".join(f"{s},{v!r}" for s, v in zip(steps.tolist(), loss.tolist()))
-        (folder / "metrics.csv").write_text(f"step,train/loss\n{rows}\n")
+    logs = write_sweep(tmp_path / "sweep", 60, problem=7,
+                       name=lambda i: f"lr_{i:02d}" if i % 2 else f"wd_{i:02d}")
     out = tmp_path / "report"
     result = CliRunner().invoke(cli, ["check", str(logs), "--report", str(out), "--isolated",
                                       "--exit-zero", "-j", "2"])
@@ -196,12 +195,6 @@ def test_hover_shows_the_wall_time_where_the_log_has_one(browser, sample_report)
     train = next(s for s in doc["runs"][run]["charts"][0]["series"]
                  if s["name"] == "train/loss")
     wall = train["t0"] + train["t"][train["x"].index(96)]
-    box = page.locator(f'[data-chart-key="{key}"] .u-over').bounding_box()
-    left = page.evaluate(f"window.ldCharts[{key!r}].u.valToPos(96, 'x')")
-    page.mouse.move(box["x"] + left, box["y"] + box["height"] / 2)
-    tip = page.locator(f'[data-chart-key="{key}"] .tip')
-    tip.wait_for(state="visible")
-    import datetime
-
+    text = _hover(page, key, 96)
     stamp = datetime.datetime.fromtimestamp(wall, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
-    assert "step 96" in tip.inner_text() and f"{stamp} UTC" in tip.inner_text()
+    assert "step 96" in text and f"{stamp} UTC" in text

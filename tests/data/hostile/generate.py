@@ -223,10 +223,15 @@ def snapshot(root: str) -> dict:
 
 def remove(root: str, built: dict) -> None:
     """Undo what tests cannot delete with ``shutil.rmtree``: the locked
-    directory's mode and the 1,000-level tree (rmtree recurses)."""
+    directory's mode and the 1,000-level tree."""
     os.chmod(built["locked"], 0o755)
-    top = built["deep"]
-    levels = [top]
+    remove_deep(built["deep"])
+
+
+def remove_deep(top) -> None:
+    """Delete a very deep tree level by level: ``shutil.rmtree`` (and so
+    pytest's own clean-up of old temporary directories) recurses, and fails."""
+    levels = [str(top)]
     while True:
         below = [os.path.join(levels[-1], n) for n in os.listdir(levels[-1])]
         for path in below:
