@@ -91,6 +91,16 @@ def lr_of(opt) -> float:
     return float(opt.param_groups[0]["lr"])
 
 
+def scheduled(model, opt, sched, data, steps: int):
+    """``steps`` optimiser steps on ``data``, the scheduler stepped after each:
+    (step from 1, the lr the step ran at, its loss, its gradient norm)."""
+    for step in range(1, steps + 1):
+        lr = lr_of(opt)
+        loss, norm = train_step(model, opt, *next(data))
+        sched.step()
+        yield step, lr, loss, norm
+
+
 # ---------------------------------------------------------------- writers
 
 def fresh(name: str) -> str:
@@ -207,10 +217,7 @@ def sparse_eval_run(name: str, peak_lr: float, seed: int):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1))
     history, window = [], []
     data = batches(x, y, 32, seed=seed)
-    for step in range(1, 2501):
-        lr = lr_of(opt)
-        loss, norm = train_step(model, opt, *next(data))
-        sched.step()
+    for step, lr, loss, norm in scheduled(model, opt, sched, data, 2500):
         window.append(loss)
         epoch = round(step * 32 / len(x), 4)
         if step % 500 == 0:
@@ -312,10 +319,7 @@ def cyclic_lr():
                                               step_size_up=100)
     rows = []
     data = batches(x, y, 32, seed=10)
-    for step in range(1, 1001):
-        lr = lr_of(opt)
-        loss, _ = train_step(model, opt, *next(data))
-        sched.step()
+    for step, lr, loss, _ in scheduled(model, opt, sched, data, 1000):
         rows.append({"step": step, "split": "train", "loss": loss, "lr": lr})
     write_jsonl("healthy/cyclic_lr", rows)
 
@@ -331,10 +335,7 @@ def warm_restarts():
     sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=150)
     rows = []
     data = batches(x, y, 32, seed=11)
-    for step in range(1, 901):
-        lr = lr_of(opt)
-        loss, _ = train_step(model, opt, *next(data))
-        sched.step()
+    for step, lr, loss, _ in scheduled(model, opt, sched, data, 900):
         rows.append({"step": step, "split": "train", "loss": loss, "lr": lr})
     write_tensorboard("healthy/warm_restarts", [
         {"step": r["step"], "loss": r["loss"], "lr": r["lr"]} for r in rows])
@@ -376,10 +377,7 @@ def warmup_rise():
         opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / (total - warm)))
     data = batches(x2, y2, 64, seed=14)
     rows = []
-    for step in range(1, total + 1):
-        lr = lr_of(opt)
-        loss, norm = train_step(model, opt, *next(data))
-        sched.step()
+    for step, lr, loss, norm in scheduled(model, opt, sched, data, total):
         rows.append({"step": step, "split": "train", "loss": loss, "grad_norm": norm,
                      "lr": lr})
     write_jsonl("healthy/warmup_rise", rows)
@@ -396,10 +394,7 @@ def converged_flat():
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1200)
     rows = []
     data = batches(x, y, 64, seed=15)
-    for step in range(1, 1201):
-        lr = lr_of(opt)
-        loss, _ = train_step(model, opt, *next(data))
-        sched.step()
+    for step, lr, loss, _ in scheduled(model, opt, sched, data, 1200):
         rows.append({"step": step, "train/loss": loss, "train/lr": lr})
         if step % 50 == 0:
             rows.append({"step": step, "val/loss": evaluate(model, xv, yv)})
