@@ -30,3 +30,58 @@ def test_kendall_of_a_constant_is_undefined_and_trend_says_no_trend():
     tau, p = stats.kendall_time(np.ones(10))
     assert np.isnan(tau) and np.isnan(p)
     assert stats.trend(np.ones(50)) == (0.0, 1.0)
+
+
+def _series(seed: int, n: int, holes: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    z = np.cumsum(rng.normal(size=n)) + rng.standard_cauchy(n)
+    z[rng.random(n) < holes] = np.nan
+    return z
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 60, 3300])
+@pytest.mark.parametrize("window", [1, 2, 4, 5, 51, 400])
+def test_rolling_median_is_pandas_centred_median_to_the_bit(n, window):
+    import pandas as pd
+
+    for z in (_series(n, n), _series(n, n, holes=0.1)):
+        want = pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
+        got = stats._centred_median(z, window)
+        assert np.array_equal(got, want, equal_nan=True)
+
+
+def test_rolling_median_of_a_series_holding_an_infinity_is_still_pandas():
+    import pandas as pd
+
+    z = _series(0, 200)
+    z[[50, 120]] = np.inf, -np.inf  # bottleneck's heaps get an infinity leaving wrong
+    want = pd.Series(z).rolling(11, center=True, min_periods=1).median().to_numpy()
+    assert np.array_equal(stats._centred_median(z, 11), want, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [5, 30, 333, 3300])
+@pytest.mark.parametrize("window,min_count", [(5, 5), (10, 10), (50, 10)])
+def test_trailing_windows_are_pandas_rolling_shifted_by_one(n, window, min_count):
+    import pandas as pd
+
+    z = _series(window, n)
+    roll = pd.Series(z).rolling(window, min_periods=min_count)
+    median, top = stats.trailing(z, window, min_count)
+    assert np.array_equal(median, roll.median().shift(1).to_numpy(), equal_nan=True)
+    assert np.array_equal(top, roll.max().shift(1).to_numpy(), equal_nan=True)
+    iqr = (roll.quantile(0.75) - roll.quantile(0.25)).shift(1).to_numpy()
+    at = np.flatnonzero(np.isfinite(iqr))
+    assert at.size == max(0, n - min_count)
+    assert np.allclose(stats.trailing_iqr(z, window, at), iqr[at], rtol=1e-12,
+                                   atol=1e-12)
+
+
+def test_binned_medians_are_the_medians_of_equal_slices():
+    for n in (10, 24, 25, 47, 3301):
+        z = _series(n, n)
+        got = stats.binned_medians(z)
+        if n <= 24:
+            assert np.array_equal(got, z)
+            continue
+        edges = np.linspace(0, n, 25).astype(int)
+        assert np.array_equal(got, [np.median(z[a:b]) for a, b in zip(edges[:-1], edges[1:])])

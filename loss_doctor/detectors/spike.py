@@ -21,7 +21,8 @@ far above their own trailing median (per-example losses at batch size 1 jump
 
 Validation losses are judged too, against a trailing window of a quarter of
 the evaluations (5 to ``window``): Keras-style logs of a few dozen epochs have
-no more history than that.  O(n log window).
+no more history than that.  O(n log window), in bottleneck; the IQR only
+where a point is ``min_ratio`` above the median.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
 from loss_doctor import stats
 
@@ -64,15 +64,14 @@ class Spike(SeriesDetector):
 
 
     def _events(self, z: np.ndarray, window: int, min_prior: int):
-        roll = pd.Series(z).rolling(window, min_periods=min_prior)
-        med = roll.median().shift(1).to_numpy()
-        iqr = (roll.quantile(0.75) - roll.quantile(0.25)).shift(1).to_numpy()
-        top = roll.max().shift(1).to_numpy()
-        scale = np.maximum(iqr / 1.349, 1e-6)
+        med, top = stats.trailing(z, window, min_prior)
         with np.errstate(invalid="ignore"):
             lift = z - med
-            hit = ((lift > self.z * scale) & (lift > math.log(self.min_ratio))) | (
-                (lift > math.log(self.big_ratio)) & (z - top > math.log(self.over_max)))
+            hit = (lift > math.log(self.big_ratio)) & (z - top > math.log(self.over_max))
+            # the z-score needs the window's IQR, and only where the ratio holds too
+            tall = np.flatnonzero(lift > math.log(self.min_ratio))
+            scale = np.maximum(stats.trailing_iqr(z, window, tall) / 1.349, 1e-6)
+            hit[tall] |= lift[tall] > self.z * scale
         hit &= np.isfinite(med)
         found = []
         for start, end in stats.runs_of(hit):
