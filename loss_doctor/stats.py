@@ -240,6 +240,29 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
     return acf / acf[0] if acf[0] > 0 else np.zeros(n)
 
 
+def detrend(z: np.ndarray) -> np.ndarray:
+    """``z`` less its least-squares line against 0, 1, 2 ... (closed form)."""
+    n = z.size
+    t = np.arange(n) - (n - 1) / 2
+    mean = z.mean()
+    slope = float(t @ (z - mean)) / (n * (n * n - 1) / 12) if n > 1 else 0.0
+    return z - mean - slope * t
+
+
+def cyclic(lr: np.ndarray) -> tuple[int, float] | None:
+    """(period, autocorrelation) of a positive learning rate that repeats (a
+    triangular cycle, warm restarts), else None.  It must rise again after it
+    first fell: a step decay's staircase repeats too, but it is a decay (and
+    the period search is spared for the warmup-then-decay of most runs)."""
+    if lr.size < 3 or not np.all(lr > 0):
+        return None
+    d = np.diff(lr)
+    falls = np.flatnonzero(d < 0)
+    if not falls.size or not np.any(d[falls[0]:] > 0):
+        return None
+    return periodic(np.log(lr))
+
+
 def periodic(z: np.ndarray, *, min_points: int = 60, min_acf: float = 0.4,
              min_lag: int = 4, max_points: int = 20000) -> tuple[int, float] | None:
     """(period in points, autocorrelation there) if the linearly detrended
@@ -265,8 +288,7 @@ def _periodic(z, min_points, min_acf, min_lag, max_points):
         factor = -(-n // max_points)
         z = z[:n - n % factor].reshape(-1, factor).mean(axis=1)
         n = z.size
-    t = np.arange(n)
-    resid = z - np.polyval(np.polyfit(t, z, 1), t)
+    resid = detrend(z)
     if not np.ptp(resid) > 0:
         return None
     acf = autocorrelation(resid)

@@ -110,3 +110,15 @@ def test_one_finding_per_problem_on_several_series():
     assert both.message == "val/loss spiked. The same on 1 more series: train/loss (steps 100-102)"
     assert both.evidence["also"] == [{"metric": "train/loss", "step_start": 100,
                                       "step_end": 102, "score": 0.6}]
+
+
+def test_a_step_decay_of_many_equal_steps_is_a_decay_not_a_cycle():
+    # an lr lowered by 30% every 300 steps (ExponentialLR stepped per epoch,
+    # logged per batch): its staircase repeats with a period, but it never rises
+    run = ds.healthy(n=3000, seed=3)
+    steps = run.series["train/lr"][0]
+    run.series["train/lr"] = (steps, 3e-4 * 0.7 ** (steps // 300))
+    findings = diagnose_frame(ds.as_frame({"r": run}), Config())
+    lr = next(f for f in findings if f.code == "LD504")
+    assert lr.evidence["shape"] == "step" and "cyclic" not in lr.message, lr.message
+    assert "step decay to" in lr.message

@@ -85,3 +85,22 @@ def test_binned_medians_are_the_medians_of_equal_slices():
             continue
         edges = np.linspace(0, n, 25).astype(int)
         assert np.array_equal(got, [np.median(z[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+
+
+def test_detrend_removes_the_least_squares_line():
+    for n in (2, 5, 3300):
+        z = _series(n, n)
+        t = np.arange(n)
+        want = z - np.polyval(np.polyfit(t, z, 1), t)
+        assert np.allclose(stats.detrend(z), want, atol=1e-9 * np.ptp(z))
+
+
+def test_an_lr_is_cyclic_only_if_it_rises_again_after_falling():
+    t = np.arange(3000)
+    triangle = 1e-4 + 9e-4 * np.abs((t % 400) / 200 - 1)
+    assert abs(stats.cyclic(triangle)[0] - 400) <= 5
+    assert stats.cyclic(1e-3 * 0.7 ** (t // 300)) is None  # a staircase repeats, never rises
+    assert stats.periodic(np.log(1e-3 * 0.7 ** (t // 300))) is not None
+    warm_then_cosine = np.r_[np.linspace(1e-5, 1e-3, 100),
+                             1e-3 * 0.5 * (1 + np.cos(np.linspace(0, np.pi, 2900)))[:-1] + 1e-6]
+    assert stats.cyclic(warm_then_cosine) is None

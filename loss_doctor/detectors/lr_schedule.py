@@ -5,7 +5,8 @@ peak from below half of it over several points, a jump if it rose in one
 (an lr raised by hand on resuming); after the peak, the decay shape by which
 of linear, cosine and step (few distinct values) fits best (least squares), or
 constant if it moved by less than 1%; cyclic (a triangular cycle, warm
-restarts) where it repeats with a period.
+restarts) where it rises again after falling and repeats with a period (a
+step decay's staircase repeats too, and is a step decay).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ class LrSchedule(Detector):
         peak = float(x[peak_i])
         steps = lr.steps
         unit = run.unit
-        cycle = stats.periodic(np.log(x)) if np.all(x > 0) else None
-        if np.ptp(x) <= 0.01 * peak:
+        constant = np.ptp(x) <= 0.01 * peak
+        cycle = None if constant else stats.cyclic(x)
+        if constant:
             message = f"lr constant at {peak:.3g}"
             shape = "constant"
         elif cycle is not None:

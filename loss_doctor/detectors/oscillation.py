@@ -19,8 +19,9 @@ every epoch) are found by autocorrelation (:func:`loss_doctor.stats.periodic`:
 a peak at lag L after a dip, high again at 2L) of the log loss: the median
 profile over the periods of the second half must swing ``min_swing`` or more,
 and the per-period medians make no net progress.  Where the logged lr is
-itself periodic (a cyclic schedule, warm restarts) the swings are the
-schedule's, and nothing is said.
+itself cyclic (:func:`loss_doctor.stats.cyclic`: a triangular cycle, warm
+restarts; it rises again after falling) the swings are the schedule's, and
+nothing is said.
 """
 
 from __future__ import annotations
@@ -37,9 +38,8 @@ from .base import SeriesDetector, describe_lr
 def _swing(x: np.ndarray) -> float:
     if x.size < 4:
         return 0.0
-    t = np.arange(x.size)
-    resid = x - np.polyval(np.polyfit(t, x, 1), t)
-    return float(np.quantile(resid, 0.95) - np.quantile(resid, 0.05))
+    low, high = np.quantile(stats.detrend(x), [0.05, 0.95])
+    return float(high - low)
 
 
 class Oscillation(SeriesDetector):
@@ -98,10 +98,8 @@ class Oscillation(SeriesDetector):
 
     def _periodic(self, run, series, z, lag: int, acf: float):
         lr = run.primary("lr")
-        if lr is not None:
-            lr_z, lr_logged = stats.log_if_positive(lr.finite_prefix().values)
-            if lr_logged and stats.periodic(lr_z) is not None:
-                return None  # a cyclic schedule or warm restarts: the swings are its
+        if lr is not None and stats.cyclic(lr.finite_prefix().values) is not None:
+            return None  # a cyclic schedule or warm restarts: the swings are its
         periods = z.size // lag
         rows = z[z.size - periods * lag:].reshape(periods, lag)
         medians = np.median(rows, axis=1)

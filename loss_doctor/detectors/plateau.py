@@ -65,12 +65,13 @@ class Plateau(Detector):
         smooth = stats.rolling_median(z, stats.smoothing_window(n))
         best = float(np.min(smooth[head:]))
         progress = (1 - math.exp(best - first)) if logged else (first - best) / abs(first or 1)
+        if progress >= self.min_progress:
+            return []
         tau, p = stats.trend(z)
         level = float(np.median(values[-head:]))
         k = chance_level(level) if logged else None
         stuck = progress < self.stuck_progress
-        if progress >= self.min_progress or (tau < 0 and p < self.max_p and not k
-                                             and not stuck):
+        if tau < 0 and p < self.max_p and not k and not stuck:
             return []  # a slow but significant descent is learning, unless at chance
         unit = run.unit
         message = (f"{series.metric} made no significant progress over {n} points ({unit}s "
