@@ -71,8 +71,8 @@ def cli(ctx: click.Context, color: bool | None) -> None:
     ctx.color = color if color is not None else _color_default()
 
 
-NO_CACHE = click.option("--no-cache", is_flag=True, help="Decode every file again instead "
-                        "of using the cache of decoded files.")
+NO_CACHE = click.option("--no-cache", is_flag=True, help="Decode every file (and diagnose "
+                        "every run) again instead of using the cache.")
 PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path())
 
 
@@ -304,7 +304,8 @@ def watch_command(ctx, paths, interval, until_idle, fmt, isolated) -> None:
 
 @cli.group("cache")
 def cache_group() -> None:
-    """The cache of decoded log files (outside every log directory; capped at
+    """The cache of decoded log files and of unchanged runs' findings (outside
+    every log directory; capped at
     $LOSS_DOCTOR_CACHE_MB megabytes, 300 by default; $LOSS_DOCTOR_CACHE_DIR
     moves it)."""
 
@@ -320,8 +321,9 @@ def cache_info(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(found, indent=2))
         return
-    click.echo(f"{printable(found['dir'])}: {found['entries']:,} entries, "
-               f"{found['bytes'] / 1e6:,.1f} MB of at most {found['max_bytes'] / 1e6:,.0f} MB")
+    click.echo(f"{printable(found['dir'])}: {found['entries']:,} decoded files, "
+               f"{found['derived']:,} runs' findings, {found['bytes'] / 1e6:,.1f} MB of at "
+               f"most {found['max_bytes'] / 1e6:,.0f} MB")
 
 
 @cache_group.command("clear")

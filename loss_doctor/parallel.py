@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import parsers
 
+from . import findings_cache
 from .config import Config
 from .diagnosis import diagnose_view
 from .errors import LossDoctorError
@@ -56,11 +57,20 @@ class Job:
 def check_source(source: parsers.RunSource, job: Job):
     """(RunInfo or None, findings, read errors, {hook name: payload}) of one
     run.  The run is cut into its view once; detectors, hooks and the run's
-    record all see that view."""
-    view, info, errors = read_view(source, job.config.roles, parsers.cache_dir_of(job.cache))
+    record all see that view.  With a cache and no hooks, an unchanged run's
+    record and findings come from the cache (:mod:`loss_doctor.findings_cache`)."""
+    cache_dir = parsers.cache_dir_of(job.cache)
+    entry = findings_cache.key(source, job) if cache_dir and not job.hooks else None
+    if entry is not None:
+        kept = findings_cache.load(cache_dir, entry)
+        if kept is not None:
+            return (*kept, {})
+    view, info, errors = read_view(source, job.config.roles, cache_dir)
     if view is None:
         return None, [], errors, {}
     findings = diagnose_view(view, list(job.detectors), job.config)
+    if entry is not None and not errors:
+        findings_cache.store(cache_dir, entry, (info, findings, errors))
     payloads = {}
     if job.hooks:
         shown = [f for f in findings if f.identity not in job.known]

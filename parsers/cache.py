@@ -33,6 +33,7 @@ from .frame import FileData
 
 VERSION = 3  # 2: FileData.facts kept with the points; 3: the Trainer's best checkpoint among them
 DEFAULT_MB = 300
+BYTES = ".bin"  # the suffix of what put_bytes keeps
 HERE = "\x00here"  # stands for the file's own path in a stored entry
 
 
@@ -114,13 +115,24 @@ def store(cache_dir: str, paths: list[str], data: FileData, run: str | None = No
             "x_axis": data.x_axis, "start": data.start, "notes": data.notes,
             "facts": data.facts,
             "errors": [{**e.to_dict(), "path": _stored(e.path, here)} for e in data.errors]}
+    _put(cache_dir, key + ".npz", lambda fh: np.savez(
+        fh, meta=np.array(json.dumps(meta)), metric=data.metric, step=data.step,
+        value=data.value, wall_time=data.wall_time))
+
+
+def _put(cache_dir: str, name: str, write) -> None:
+    """Write an entry through ``write(file)`` to a temporary file renamed into
+    place; every :data:`TRIM_EVERY` stores, trim the cache to its cap."""
     try:
         os.makedirs(cache_dir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(meta)), metric=data.metric,
-                     step=data.step, value=data.value, wall_time=data.wall_time)
-        os.replace(tmp, os.path.join(cache_dir, key + ".npz"))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.replace(tmp, os.path.join(cache_dir, name))
+        except BaseException:
+            _remove(tmp)
+            raise
         global _stores
         _stores += 1
         if (_stores - 1) % TRIM_EVERY == 0:  # a directory scan per store would be O(n^2)
@@ -129,13 +141,39 @@ def store(cache_dir: str, paths: list[str], data: FileData, run: str | None = No
         pass  # a cache that cannot be written is only slower
 
 
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def put_bytes(cache_dir: str, key: str, payload: bytes) -> None:
+    """Keep ``payload`` under ``key`` (a hex digest): what is derived from
+    decoded files (loss_doctor keeps a run's findings), under the same cap."""
+    _put(cache_dir, key + BYTES, lambda fh: fh.write(payload))
+
+
+def get_bytes(cache_dir: str, key: str) -> bytes | None:
+    """What :func:`put_bytes` kept under ``key``, or None."""
+    entry = os.path.join(cache_dir, key + BYTES)
+    try:
+        with open(entry, "rb") as fh:
+            payload = fh.read()
+        os.utime(entry)  # used: the last to go when the cache is trimmed
+    except OSError:
+        return None
+    return payload
+
+
 def entries(cache_dir: str) -> list[tuple[str, int, float]]:
     """(path, bytes, last used) of every entry and leftover temporary file."""
     out = []
     try:
         with os.scandir(cache_dir) as it:
             for entry in it:
-                if entry.is_file(follow_symlinks=False) and entry.name.endswith((".npz", ".tmp")):
+                ours = entry.name.endswith((".npz", BYTES, ".tmp"))
+                if ours and entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
                     out.append((entry.path, st.st_size, st.st_mtime))
     except OSError:
@@ -146,6 +184,7 @@ def entries(cache_dir: str) -> list[tuple[str, int, float]]:
 def info(cache_dir: str) -> dict:
     found = entries(cache_dir)
     return {"dir": cache_dir, "entries": sum(p.endswith(".npz") for p, _, _ in found),
+            "derived": sum(p.endswith(BYTES) for p, _, _ in found),
             "bytes": sum(size for _, size, _ in found), "max_bytes": max_bytes()}
 
 

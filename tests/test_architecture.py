@@ -31,7 +31,7 @@ LAYERS = [
     ("loss_doctor.check",),
     ("loss_doctor.parallel",),
     ("loss_doctor.inventory", "loss_doctor.inputs", "loss_doctor.compare",
-     "loss_doctor.baseline"),
+     "loss_doctor.baseline", "loss_doctor.findings_cache"),
     ("loss_doctor.diagnosis", "loss_doctor.config", "loss_doctor.ranking",
      "loss_doctor.grouping"),
     ("loss_doctor.detectors",),

@@ -142,6 +142,7 @@ def test_cache_info_and_clear(tmp_path, monkeypatch, logdir):
     assert doc["max_bytes"] == cache.DEFAULT_MB * 1_000_000
     (store / "not_ours.txt").write_text("keep")
     out = runner.invoke(cli, ["cache", "clear"])
-    assert out.exit_code == 0 and out.stdout.startswith(f"removed {doc['entries']} file(s)")
+    assert out.exit_code == 0 and out.stdout.startswith(
+        f"removed {doc['entries'] + doc['derived']} file(s)")
     assert sorted(os.listdir(store)) == ["not_ours.txt"]
-    assert "0 entries" in runner.invoke(cli, ["cache", "info"]).stdout
+    assert "0 decoded files, 0 runs' findings" in runner.invoke(cli, ["cache", "info"]).stdout
