@@ -30,7 +30,8 @@ COLUMNS = ("run", "metric", "step", "value", "wall_time")
 
 @dataclass
 class FileData:
-    """The scalars of one file, in the order they were written."""
+    """The scalars of one file, each metric's in the order they were written
+    (a reader may group them by metric)."""
 
     path: str
     format: str
@@ -92,7 +93,7 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     value = concat([f.value for f in files], np.float64)
     wall = concat([f.wall_time for f in files], np.float64)
     order, replaced, repeated = _sort_and_dedup(metric, step, value, len(names))
-    if not (len(order) == len(step) and np.all(order[1:] > order[:-1])):  # not identity
+    if order is not None:  # not already sorted
         metric = metric[order]  # one column at a time: the unsorted one is freed
         step = step[order]
         value = value[order]
@@ -125,7 +126,8 @@ def concat(arrays, dtype):
 
 
 def _sort_and_dedup(metric, step, value, n_metrics):
-    """Indices that sort by (metric, step) keeping the last of equal steps.
+    """Indices that sort by (metric, step) keeping the last of equal steps
+    (None: the points are sorted already, with no step twice).
 
     Returns the indices and, per metric, how many points were dropped with a
     value different from the one kept (``replaced``) or equal to it
@@ -134,13 +136,16 @@ def _sort_and_dedup(metric, step, value, n_metrics):
     replaced = np.zeros(n_metrics, dtype=np.int64)
     repeated = np.zeros(n_metrics, dtype=np.int64)
     if len(step) == 0:
-        return np.empty(0, np.int64), replaced, repeated
-    small = metric.astype(np.int16) if n_metrics < 2 ** 15 else metric
-    order = np.argsort(small, kind="stable")
-    m, s = metric[order], step[order]
-    same_metric = m[1:] == m[:-1]
-    if not np.any(same_metric & (s[1:] <= s[:-1])):
-        return order, replaced, repeated  # every series already in step order
+        return None, replaced, repeated
+    if np.all(metric[1:] >= metric[:-1]):  # grouped by metric already (event files)
+        order, m, s = None, metric, step
+    else:
+        small = metric.astype(np.int16) if n_metrics < 2 ** 15 else metric
+        order = np.argsort(small, kind="stable")
+        m, s = metric[order], step[order]
+    if not np.any((m[1:] == m[:-1]) & (s[1:] <= s[:-1])):  # every series in step order
+        identity = order is None or bool(np.all(order[1:] > order[:-1]))
+        return None if identity else order, replaced, repeated
     order = np.lexsort((step, metric))  # stable: equal steps stay in write order
     m, s = metric[order], step[order]
     dup = (m[1:] == m[:-1]) & (s[1:] == s[:-1])  # entry i is overwritten by i + 1

@@ -255,5 +255,9 @@ def test_reading_in_chunks_gives_the_same_result(tmp_path, monkeypatch, chunk):
     assert len(damaged.step) == (len(offsets) - 1) - 3
     assert f"resumed at byte {offsets[501]}" in damaged.errors[1].reason
     assert damaged.notes and "last record incomplete" in damaged.notes[0]
-    expected = np.delete(whole.step, [299, 499, len(whole.step) - 1])
-    np.testing.assert_array_equal(damaged.step, expected)
+    # the reader groups a file's points by tag (in name order), each tag's in
+    # the order written: the lost records are scalar records 299, 499 and the last
+    written = [(e.summary.value[0].tag, e.step) for e in events]
+    lost = {299, 499, len(written) - 1}
+    expected = sorted((p for i, p in enumerate(written) if i not in lost), key=lambda p: p[0])
+    assert list(zip(np.array(damaged.names)[damaged.metric], damaged.step.tolist())) == expected

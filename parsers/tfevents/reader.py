@@ -14,6 +14,7 @@ counts as a scalar unless its tag's metadata names a plugin other than
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 
@@ -35,10 +36,11 @@ def is_event_file(name: str) -> bool:
 
 
 class _Points:
-    """Columns collected from templates and the fallback, in any order."""
+    """Columns collected from templates and the fallback, per tag, each part
+    with the file offsets of its records."""
 
     def __init__(self):
-        self.order, self.tag, self.step, self.value, self.wall = [], [], [], [], []
+        self.parts: dict[int, list[tuple]] = {}  # tag code -> [(offsets, step, value, wall)]
         self.tags: dict[str, int] = {}
         self.tensor_tags: set[str] = set()
         self.plugins: dict[str, str] = {}
@@ -52,11 +54,7 @@ class _Points:
             self.tensor_tags.add(tag)
         if plugin is not None:
             self.plugins.setdefault(tag, plugin)
-        self.order.append(order)
-        self.tag.append(np.full(len(order), self.code(tag), dtype=np.int32))
-        self.step.append(step)
-        self.value.append(value)
-        self.wall.append(wall)
+        self.parts.setdefault(self.code(tag), []).append((order, step, value, wall))
 
 
 CHUNK = 4 << 20  # bytes read at a time: memory stays bounded on multi-GB files;
@@ -143,7 +141,7 @@ def _decode_stream(fh, path: str, size: int | None) -> FileData:
     if records == 0:
         raise ParseError(path, f"not an event file: no sound TFRecord framing in its {read} "
                                "bytes (or one cut short before its first record)", offset=0)
-    if not points.order and not points.events_seen:
+    if not points.parts and not points.events_seen:
         raise ParseError(path, f"{records} record(s) with valid checksums, but none is a "
                                "TensorBoard Event: a TFRecord file, not an event file",
                          offset=0)
@@ -251,29 +249,39 @@ def _scalar_of(val) -> float | None:
 
 
 def _finish(points: _Points, path: str, errors, notes) -> FileData:
+    """The file's points grouped by tag (in name order: a run's series come out
+    sorted without a sort), each tag's in the order written (all a run needs:
+    a step written twice keeps its last write), filled tag by tag
+    into columns of the final size, so that peak memory is the columns and
+    one tag's parts.  ``start``: the wall time of the first record written."""
     names = list(points.tags)
-    if points.order:
-        order = np.concatenate(points.order)
-        points.order.clear()
+    dropped = {points.tags[t] for t in points.tensor_tags
+               if points.plugins.get(t, "scalars") not in ("scalars", "")}
+    kept = sorted((c for c in points.parts if c not in dropped), key=names.__getitem__)
+    total = sum(len(part[0]) for c in kept for part in points.parts[c])
+    tag = np.empty(total, np.int32)
+    step, value, wall = np.empty(total, np.int64), np.empty(total), np.empty(total)
+    first, start, at = None, math.nan, 0
+    for code in kept:
+        parts = sorted(points.parts.pop(code), key=lambda p: int(p[0][0]))  # in file
+        order = np.concatenate([p[0] for p in parts])  # order, unless two parts interleave
         sort = None if np.all(order[1:] > order[:-1]) else np.argsort(order, kind="stable")
-        del order
-
-        def column(parts: list) -> np.ndarray:  # one column at a time, parts freed
-            whole = np.concatenate(parts)
-            parts.clear()
-            return whole if sort is None else whole[sort]
-
-        tag, step, value, wall = (column(c) for c in (points.tag, points.step, points.value,
-                                                       points.wall))
-    else:
-        tag = np.empty(0, np.int32)
-        step, value, wall = np.empty(0, np.int64), np.empty(0), np.empty(0)
-    dropped = [t for t in points.tensor_tags
-               if points.plugins.get(t, "scalars") not in ("scalars", "")]
-    if dropped:
-        keep = ~np.isin(tag, [points.tags[t] for t in dropped])
-        tag, step, value, wall = tag[keep], step[keep], value[keep], wall[keep]
-    start = float(wall[0]) if len(wall) else _name_time(path)
+        head = int(order[0 if sort is None else sort[0]])
+        end = at + len(order)
+        tag[at:end] = code
+        for column, out in ((1, step), (2, value), (3, wall)):
+            pieces = [p[column] for p in parts]
+            if sort is None:
+                np.concatenate(pieces, out=out[at:end], casting="same_kind")
+            else:
+                out[at:end] = np.concatenate(pieces)[sort]
+        if first is None or head < first:
+            first, start = head, float(wall[at])
+        parts.clear()
+        at = end
+    points.parts.clear()
+    if first is None:
+        start = _name_time(path)
     return FileData(path, NAME, names, tag, step, value, wall, x_axis="step",
                     start=start, notes=notes, errors=list(errors))
 
