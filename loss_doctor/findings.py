@@ -7,7 +7,7 @@ Its fields are the JSON contract of ``loss-doctor check --format json``
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_ORDER = {name: i for i, name in enumerate(SEVERITIES)}
@@ -42,11 +42,15 @@ class Finding:
         return replace(self, rank=rank)
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        ordered = {"rank": out.pop("rank")}
-        ordered.update(out)
-        ordered["evidence"] = _jsonable(ordered["evidence"])
-        return ordered
+        """The JSON contract's object: ``rank`` first, then the fields in
+        order, the evidence as plain JSON (a copy)."""
+        out = {"rank": self.rank}
+        out.update((name, getattr(self, name)) for name in _FIELDS if name != "rank")
+        out["evidence"] = _jsonable(self.evidence)
+        return out
+
+
+_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 def step_bucket(step: int) -> int:

@@ -74,6 +74,15 @@ def _centred_median(z: np.ndarray, window: int) -> np.ndarray:
     return bottleneck.move_median(padded, window, min_count=1)[window - 1 + ahead:]
 
 
+def centred_median_at(z: np.ndarray, window: int, i: int) -> float:
+    """``rolling_median(z, window)[i]`` without the rest of the series: the
+    median of the finite values in the window around ``i`` (pandas' rolling
+    median leaves infinities out as it does NaN)."""
+    part = z[max(0, i - window // 2):i + (window - 1) // 2 + 1]
+    part = part[np.isfinite(part)]
+    return float(np.median(part)) if part.size else math.nan
+
+
 def trailing(z: np.ndarray, window: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
     """The median and the maximum of the ``window`` finite points before each
     point of ``z`` (the point itself left out; NaN where fewer than
@@ -112,14 +121,23 @@ def _key(z: np.ndarray, *args) -> tuple:
 
 def _remember(store: dict, key: tuple, compute):
     """The last few results of one computation by key: several detectors ask
-    the same of one series (its rolling median, its period)."""
+    the same of one series (its rolling median, its period).  At most
+    :data:`MEMO_ENTRIES` results and :data:`MEMO_BYTES` of arrays are kept (a
+    10M-point run's medians are 26 MB each)."""
     if key in store:
         return store[key]
     value = compute()
-    if len(store) >= 8:
+    size = getattr(value, "nbytes", 0)
+    if size > MEMO_BYTES:
+        return value
+    while store and (len(store) >= MEMO_ENTRIES or
+                     sum(getattr(v, "nbytes", 0) for v in store.values()) + size > MEMO_BYTES):
         store.pop(next(iter(store)))
     store[key] = value
     return value
+
+
+MEMO_ENTRIES, MEMO_BYTES = 8, 64 << 20
 
 
 _MEDIANS: dict[tuple, np.ndarray] = {}

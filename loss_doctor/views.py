@@ -55,6 +55,11 @@ class Series:
         """The centred rolling median the detectors judge levels by (linear space)."""
         return stats.rolling_median(self.values, stats.smoothing_window(self.values.size))
 
+    def smoothed_at(self, i: int) -> float:
+        """``smoothed()[i]``, from the points around ``i`` alone."""
+        n = self.values.size
+        return stats.centred_median_at(self.values, stats.smoothing_window(n), i % n)
+
 
 @dataclass
 class RunView:

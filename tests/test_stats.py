@@ -104,3 +104,14 @@ def test_an_lr_is_cyclic_only_if_it_rises_again_after_falling():
     warm_then_cosine = np.r_[np.linspace(1e-5, 1e-3, 100),
                              1e-3 * 0.5 * (1 + np.cos(np.linspace(0, np.pi, 2900)))[:-1] + 1e-6]
     assert stats.cyclic(warm_then_cosine) is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 60, 333])
+@pytest.mark.parametrize("window", [1, 2, 4, 5, 51])
+def test_the_median_at_one_point_is_the_rolling_medians(n, window):
+    z = _series(n + window, n, holes=0.1)
+    if n > 3:
+        z[n // 2], z[n // 3] = np.inf, -np.inf
+    whole = stats._centred_median(z, window)
+    at = [stats.centred_median_at(z, window, i) for i in range(n)]
+    assert np.array_equal(np.array(at), whole, equal_nan=True)

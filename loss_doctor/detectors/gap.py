@@ -30,7 +30,7 @@ class Gap(Detector):
             if val.values.size == 0 or train.values.size < 3:
                 continue
             step = int(val.steps[-1])
-            t = float(train.smoothed()[max(0, train.index_at(step))])
+            t = train.smoothed_at(max(0, train.index_at(step)))
             v = float(val.values[-1])
             if t <= 0:
                 continue

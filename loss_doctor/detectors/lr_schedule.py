@@ -27,10 +27,20 @@ def _shape(x: np.ndarray) -> str:
     fits = {"linear": 1 - (1 - end) * t,
             "cosine": end + (1 - end) * 0.5 * (1 + np.cos(np.pi * t))}
     errors = {k: float(np.mean((y - f) ** 2)) for k, f in fits.items()}
-    if np.unique(np.round(y, 6)).size <= max(3, x.size // 20):
+    if _distinct(np.round(y, 6)) <= max(3, x.size // 20):
         return "step"
     best = min(errors, key=errors.get)
     return best if errors[best] < 1e-3 else "decay"
+
+
+def _distinct(y: np.ndarray) -> int:
+    """How many distinct values ``y`` holds: its runs of equal values where it
+    is monotone (a decay, without sorting millions of points), else by sorting."""
+    if y.size < 2:
+        return int(y.size)
+    if np.all(y[1:] <= y[:-1]) or np.all(y[1:] >= y[:-1]):
+        return 1 + int(np.count_nonzero(y[1:] != y[:-1]))
+    return int(np.unique(y).size)
 
 
 class LrSchedule(Detector):

@@ -63,12 +63,13 @@ class Overfitting(Detector):
             return None
         final = float(np.median(v[-min(3, after):]))
         gl = 100 * (final / v[best] - 1)
-        tau, p = stats.trend(v[best:], bins=max(24, after + 1))
+        # every evaluation since the best, up to the exact test's size (binned past it)
+        tau, p = stats.trend(v[best:], bins=max(24, min(after + 1, stats.KENDALL_MAX)))
         if gl < self.min_gl or not (tau > 0 and p < self.max_p):
             return None
-        smooth = train.smoothed()
         best_step, last_step = int(val.steps[best]), int(val.steps[-1])
-        t_best, t_end = float(smooth[max(0, train.index_at(best_step))]), float(smooth[-1])
+        t_best = train.smoothed_at(max(0, train.index_at(best_step)))
+        t_end = train.smoothed_at(-1)
         if not t_end < t_best * (1 - self.train_fall):
             return None  # train rose too: divergence, not overfitting
         first_step = int(min(train.steps[0], val.steps[0]))
