@@ -43,13 +43,14 @@ def not_checked(view: RunView) -> str | None:
     return None
 
 
-def read_view(source, roles: dict, cache_dir: str | None):
-    """(view or None, RunInfo or None, read errors) of one discovered run."""
+def read_view(source, roles: dict, cache_dir: str | None, *, walls: bool = True):
+    """(view or None, RunInfo or None, read errors) of one discovered run
+    (``walls=False``: a view without wall times, see :func:`view_of`)."""
     data, errors = read_source(source, cache_dir)
     errors = [e.record() for e in errors]
     if data is None:
         return None, None, errors
-    view = view_of(data, roles)
+    view = view_of(data, roles, walls=walls)
     return view, run_info(view, data.info), errors
 
 

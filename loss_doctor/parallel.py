@@ -65,7 +65,8 @@ def check_source(source: parsers.RunSource, job: Job):
         kept = findings_cache.load(cache_dir, entry)
         if kept is not None:
             return (*kept, {})
-    view, info, errors = read_view(source, job.config.roles, cache_dir)
+    view, info, errors = read_view(source, job.config.roles, cache_dir,
+                                   walls=bool(job.hooks))  # only plots draw wall times
     if view is None:
         return None, [], errors, {}
     findings = diagnose_view(view, list(job.detectors), job.config)

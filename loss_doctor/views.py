@@ -176,15 +176,19 @@ def _view(run: str, raw: dict, overrides: dict | None, info: dict | None) -> Run
     return RunView(run, series, roles, dict(info or {}))
 
 
-def view_of(data: RunData, role_overrides: dict[str, str] | None = None) -> RunView:
+def view_of(data: RunData, role_overrides: dict[str, str] | None = None, *,
+            walls: bool = True) -> RunView:
     """The view of one run's data (sorted by metric, then step); roles are
-    assigned here, once.  A run with no points has no series."""
+    assigned here, once.  A run with no points has no series.  ``walls=False``:
+    without wall times (no detector reads them; only the plots do), so that
+    they can be freed with the data."""
     n = len(data.step)
-    cuts = np.flatnonzero(np.diff(data.metric)) + 1 if n else np.empty(0, np.int64)
+    metric = data.metric
+    cuts = np.flatnonzero(metric[1:] != metric[:-1]) + 1 if n else np.empty(0, np.int64)
     raw = {}
     for a, b in zip(np.r_[0, cuts], np.r_[cuts, n]) if n else ():
-        raw[data.names[int(data.metric[a])]] = (data.step[a:b], data.value[a:b],
-                                                data.wall_time[a:b])
+        raw[data.names[int(metric[a])]] = (data.step[a:b], data.value[a:b],
+                                           data.wall_time[a:b] if walls else None)
     return _view(data.run, raw, role_overrides, data.info)
 
 

@@ -86,9 +86,8 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     names = sorted({f.names[c] for f in files for c in np.unique(f.metric)})
     lookup = {n: i for i, n in enumerate(names)}
     # names no point refers to (tags filtered out) map to -1 and are never indexed
-    parts = [np.asarray([lookup.get(n, -1) for n in f.names], dtype=np.int32)[f.metric]
-             if len(f.names) else np.empty(0, np.int32) for f in files]
-    metric = np.concatenate(parts) if parts else np.empty(0, np.int32)
+    parts = [_codes(f, lookup) for f in files]
+    metric = concat(parts, np.int32)
     step = concat([f.step for f in files], np.int64)
     value = concat([f.value for f in files], np.float64)
     wall = concat([f.wall_time for f in files], np.float64)
@@ -113,6 +112,16 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     for f in files:  # what a format knows of the run (W&B's config): the last file's wins
         info.update(f.facts)
     return RunData(run, names, metric, step, value, wall, info)
+
+
+def _codes(f: FileData, lookup: dict) -> np.ndarray:
+    """A file's metric codes as the run's (no copy where they are the same)."""
+    if not len(f.names):
+        return np.empty(0, np.int32)
+    mapping = np.asarray([lookup.get(n, -1) for n in f.names], dtype=np.int32)
+    if np.array_equal(mapping, np.arange(len(mapping))) and f.metric.dtype == np.int32:
+        return f.metric
+    return mapping[f.metric]
 
 
 def concat(arrays, dtype):

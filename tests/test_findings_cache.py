@@ -48,7 +48,7 @@ def check(path, *args, cwd=None):
 
 
 def refuse_reading(monkeypatch):
-    def refuse(*args):
+    def refuse(*args, **kwargs):
         raise AssertionError("read again")
     monkeypatch.setattr(parallel, "read_view", refuse)
 

@@ -69,11 +69,48 @@ def _array(where) -> np.ndarray:
     return where.array() if isinstance(where, _Span) else where
 
 
-def _in_order(parts: list) -> bool:
-    """Whether parts, each in file order, follow each other without interleaving."""
+def _in_order(where: list) -> bool:
+    """Whether parts' offsets, each in file order, follow each other without
+    interleaving (``where`` sorted by first offset)."""
     return all(isinstance(w, _Span) or len(w) < 2 or bool(np.all(w[1:] > w[:-1]))
-               for w, *_ in parts) and \
-        all(_last(a[0]) < _first(b[0]) for a, b in zip(parts, parts[1:]))
+               for w in where) and all(_last(a) < _first(b) for a, b in zip(where, where[1:]))
+
+
+class _Column:
+    """One tag's steps, values and wall times, appended part by part into
+    arrays that grow by doubling (so that a 10M-point file is never held as
+    thousands of small parts and a copy of them), with each part's offsets."""
+
+    __slots__ = ("where", "size", "step", "value", "wall")
+
+    def __init__(self):
+        self.where: list = []  # per part: its records' file offsets (array or _Span)
+        self.size = 0
+        self.step, self.value, self.wall = np.empty(0, np.int64), np.empty(0), np.empty(0)
+
+    def append(self, where, step, value, wall) -> None:
+        n = len(step)
+        end = self.size + n
+        if end > len(self.step):
+            grown = max(end, len(self.step) * 3 // 2, 1024)
+            for name in ("step", "value", "wall"):
+                old = getattr(self, name)
+                new = np.empty(grown, old.dtype)
+                new[:self.size] = old[:self.size]
+                setattr(self, name, new)
+        self.step[self.size:end] = step
+        self.value[self.size:end] = value
+        self.wall[self.size:end] = wall
+        self.where.append(where)
+        self.size = end
+
+    def segments(self) -> list[tuple]:
+        """(offsets, start, end) of each part in the columns, in file order."""
+        out, at = [], 0
+        for where in self.where:
+            out.append((where, at, at + len(where)))
+            at += len(where)
+        return sorted(out, key=lambda seg: _first(seg[0]))
 
 
 class _Points:
@@ -81,7 +118,7 @@ class _Points:
     with the file offsets of its records (an array, or a :class:`_Span`)."""
 
     def __init__(self):
-        self.parts: dict[int, list[tuple]] = {}  # tag code -> [(offsets, step, value, wall)]
+        self.columns: dict[int, _Column] = {}  # tag code -> its points
         self.tags: dict[str, int] = {}
         self.tensor_tags: set[str] = set()
         self.plugins: dict[str, str] = {}
@@ -95,7 +132,11 @@ class _Points:
             self.tensor_tags.add(tag)
         if plugin is not None:
             self.plugins.setdefault(tag, plugin)
-        self.parts.setdefault(self.code(tag), []).append((order, step, value, wall))
+        code = self.code(tag)
+        column = self.columns.get(code)
+        if column is None:
+            column = self.columns[code] = _Column()
+        column.append(order, step, value, wall)
 
 
 CHUNK = 4 << 20  # bytes read at a time: memory stays bounded on multi-GB files;
@@ -182,7 +223,7 @@ def _decode_stream(fh, path: str, size: int | None) -> FileData:
     if records == 0:
         raise ParseError(path, f"not an event file: no sound TFRecord framing in its {read} "
                                "bytes (or one cut short before its first record)", offset=0)
-    if not points.parts and not points.events_seen:
+    if not points.columns and not points.events_seen:
         raise ParseError(path, f"{records} record(s) with valid checksums, but none is a "
                                "TensorBoard Event: a TFRecord file, not an event file",
                          offset=0)
@@ -296,39 +337,48 @@ def _scalar_of(val) -> float | None:
 def _finish(points: _Points, path: str, errors, notes) -> FileData:
     """The file's points grouped by tag (in name order: a run's series come out
     sorted without a sort), each tag's in the order written (all a run needs:
-    a step written twice keeps its last write), filled tag by tag
-    into columns of the final size, so that peak memory is the columns and
-    one tag's parts.  ``start``: the wall time of the first record written."""
+    a step written twice keeps its last write), copied tag by tag into the
+    final columns, each tag's own freed once copied.  ``start``: the wall time
+    of the first record written."""
     names = list(points.tags)
     dropped = {points.tags[t] for t in points.tensor_tags
                if points.plugins.get(t, "scalars") not in ("scalars", "")}
-    kept = sorted((c for c in points.parts if c not in dropped), key=names.__getitem__)
-    total = sum(len(part[0]) for c in kept for part in points.parts[c])
+    kept = sorted((c for c in points.columns if c not in dropped), key=names.__getitem__)
+    names = [names[c] for c in kept]  # codes 0, 1 ... in name order: a run of this one
+    # file maps them onto its own codes without a copy
+    total = sum(points.columns[c].size for c in kept)
     tag = np.empty(total, np.int32)
     step, value, wall = np.empty(total, np.int64), np.empty(total), np.empty(total)
     first, start, at = None, math.nan, 0
-    for code in kept:
-        parts = sorted(points.parts.pop(code), key=lambda p: _first(p[0]))  # file order,
-        if _in_order(parts):  # unless two parts interleave
-            sort, head = None, _first(parts[0][0])
-        else:
-            order = np.concatenate([_array(p[0]) for p in parts])
+    for code, key in enumerate(kept):
+        column = points.columns.pop(key)
+        segments = column.segments()
+        end = at + column.size
+        tag[at:end] = code
+        sort = None
+        if _in_order([w for w, _, _ in segments]):  # parts follow each other: moved whole
+            head = _first(segments[0][0])
+        else:  # two parts interleave: by offset
+            order = np.concatenate([_array(w) for w in column.where])
             sort = np.argsort(order, kind="stable")
             head = int(order[sort[0]])
             del order
-        end = at + sum(len(p[0]) for p in parts)
-        tag[at:end] = code
-        for column, out in ((1, step), (2, value), (3, wall)):
-            pieces = [p[column] for p in parts]
-            if sort is None:
-                np.concatenate(pieces, out=out[at:end], casting="same_kind")
-            else:
-                out[at:end] = np.concatenate(pieces)[sort]
+        for name, out in (("step", step), ("value", value), ("wall", wall)):
+            source = getattr(column, name)
+            setattr(column, name, None)  # freed once copied: one array more at a time
+            if sort is not None:
+                np.take(source[:column.size], sort, out=out[at:end])
+                continue
+            to = at
+            for _, lo, hi in segments:
+                out[to:to + hi - lo] = source[lo:hi]
+                to += hi - lo
+            del source
         if first is None or head < first:
             first, start = head, float(wall[at])
-        parts.clear()
+        del column
         at = end
-    points.parts.clear()
+    points.columns.clear()
     if first is None:
         start = _name_time(path)
     return FileData(path, NAME, names, tag, step, value, wall, x_axis="step",
