@@ -32,13 +32,25 @@ def log_if_positive(values: np.ndarray) -> tuple[np.ndarray, bool]:
     return values.astype(np.float64), False
 
 
+def median(x: np.ndarray) -> float:
+    """``np.median`` of a 1-D array (NaN if it holds one), to the bit, without
+    its 10 microseconds of overhead a call: the detectors take a dozen a run."""
+    return float(_bottleneck().median(x))
+
+
+def _bottleneck():
+    import bottleneck  # imported on first use: `loss-doctor --version` never pays it
+
+    return bottleneck
+
+
 def noise_scale(z: np.ndarray) -> float:
     """Robust per-point noise from the MAD of first differences."""
     z = z[np.isfinite(z)]
     if z.size < 3:
         return 0.0
     d = np.diff(z)  # scipy.stats.median_abs_deviation(d, scale="normal"), without
-    mad = np.median(np.abs(d - np.median(d))) / _NORMAL_MAD  # its per-call overhead
+    mad = median(np.abs(d - median(d))) / _NORMAL_MAD  # its per-call overhead
     return float(mad / np.sqrt(2))
 
 
@@ -67,11 +79,9 @@ def _centred_median(z: np.ndarray, window: int) -> np.ndarray:
     an infinity leaving the window, so a series holding one goes to pandas."""
     if np.isinf(z).any():
         return pd.Series(z).rolling(window, center=True, min_periods=1).median().to_numpy()
-    import bottleneck
-
     ahead = (window - 1) // 2
     padded = np.concatenate([np.full(window - 1, np.nan), z, np.full(ahead, np.nan)])
-    return bottleneck.move_median(padded, window, min_count=1)[window - 1 + ahead:]
+    return _bottleneck().move_median(padded, window, min_count=1)[window - 1 + ahead:]
 
 
 def centred_median_at(z: np.ndarray, window: int, i: int) -> float:
@@ -80,7 +90,7 @@ def centred_median_at(z: np.ndarray, window: int, i: int) -> float:
     median leaves infinities out as it does NaN)."""
     part = z[max(0, i - window // 2):i + (window - 1) // 2 + 1]
     part = part[np.isfinite(part)]
-    return float(np.median(part)) if part.size else math.nan
+    return median(part) if part.size else math.nan
 
 
 def trailing(z: np.ndarray, window: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,12 +98,11 @@ def trailing(z: np.ndarray, window: int, min_count: int) -> tuple[np.ndarray, np
     point of ``z`` (the point itself left out; NaN where fewer than
     ``min_count`` precede it): pandas' ``rolling(window, min_periods=min_count)
     .median().shift(1)``, and ``.max()``, in bottleneck."""
-    import bottleneck
-
+    bn = _bottleneck()
     padded = np.concatenate([np.full(window, np.nan), np.asarray(z, dtype=np.float64)])
-    median = bottleneck.move_median(padded, window, min_count=min_count)[window - 1:-1]
-    top = bottleneck.move_max(padded, window, min_count=min_count)[window - 1:-1]
-    return median, top
+    middle = bn.move_median(padded, window, min_count=min_count)[window - 1:-1]
+    top = bn.move_max(padded, window, min_count=min_count)[window - 1:-1]
+    return middle, top
 
 
 def trailing_iqr(z: np.ndarray, window: int, at: np.ndarray) -> np.ndarray:
@@ -177,7 +186,7 @@ def binned_medians(z: np.ndarray, bins: int = 24) -> np.ndarray:
     out = np.empty(bins)
     for length in np.unique(lengths):
         which = lengths == length
-        out[which] = np.median(z[starts[which, None] + np.arange(length)], axis=1)
+        out[which] = _bottleneck().median(z[starts[which, None] + np.arange(length)], axis=1)
     return out
 
 

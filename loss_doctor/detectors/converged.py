@@ -45,7 +45,7 @@ class Converged(Detector):
         if not logged:
             return []
         smooth = stats.rolling_median(z, stats.smoothing_window(n))
-        start = float(np.median(z[: max(3, n // 10)]))
+        start = stats.median(z[: max(3, n // 10)])
         if smooth[-1] > start + math.log(1 - self.min_drop):
             return []
         if smooth[-1] > smooth.min() + math.log(self.near_best):
@@ -55,7 +55,7 @@ class Converged(Detector):
         moved = abs(smooth[-1] - smooth[cut])
         if p < self.max_p and moved > -math.log(1 - self.flat):
             return []
-        level = math.exp(float(np.median(z[cut:])))
+        level = math.exp(stats.median(z[cut:]))
         step = int(series.steps[cut])
         message = (f"{series.metric} converged: flat at about {level:.3g} since {run.at(step)} "
                    f"(from {math.exp(start):.3g} at the start)")

@@ -118,7 +118,7 @@ class Divergence(SeriesDetector):
         if end - start < max(self.min_points, min(n // 20, 2 * w)):
             return None
         best = int(np.argmin(smooth[:start])) if start else 0
-        tail_excess = float(np.median(smooth[start:] - smooth[best]))
+        tail_excess = stats.median(smooth[start:] - smooth[best])
         doubled = tail_excess >= (math.log(self.doubling) if logged else smooth[best])
         lasting = end - start >= self.long_share * n
         tau, p = stats.trend(z[best:])

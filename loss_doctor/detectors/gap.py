@@ -8,7 +8,7 @@ ratio ("4200x" means nothing): the values are given instead.
 
 from __future__ import annotations
 
-import numpy as np
+from loss_doctor import stats
 
 from .base import Detector, RunView
 
@@ -36,7 +36,7 @@ class Gap(Detector):
                 continue
             ratio = v / t
             relation = "above" if ratio > 1 else "below"
-            start = float(np.median(train.values[:max(1, train.values.size // 10)]))
+            start = stats.median(train.values[:max(1, train.values.size // 10)])
             at = run.at(step)
             if t < 0.01 * start:
                 message = (f"final gap: {val.metric} {v:.4g} against {train.metric} {t:.4g} at "

@@ -82,7 +82,7 @@ class Oscillation(SeriesDetector):
         if _swing(tail[quarter:]) < 0.5 * _swing(tail[:quarter]):
             return None  # settling down
         third = max(1, tail.size // 3)
-        progress = float(np.median(tail[:third]) - np.median(tail[-third:]))
+        progress = stats.median(tail[:third]) - stats.median(tail[-third:])
         if progress > max(-math.log(1 - self.max_progress), 0.5 * swing):
             return None  # still improving, more than the swings
         start, end = int(series.steps[half]), int(series.steps[-1])

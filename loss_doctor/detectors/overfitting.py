@@ -61,7 +61,7 @@ class Overfitting(Detector):
         after = v.size - 1 - best
         if after < self.min_after or v[best] <= 0:
             return None
-        final = float(np.median(v[-min(3, after):]))
+        final = stats.median(v[-min(3, after):])
         gl = 100 * (final / v[best] - 1)
         # every evaluation since the best, up to the exact test's size (binned past it)
         tau, p = stats.trend(v[best:], bins=max(24, min(after + 1, stats.KENDALL_MAX)))

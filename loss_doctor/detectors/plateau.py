@@ -61,14 +61,14 @@ class Plateau(Detector):
                                          + far_too_low(run.lr_context(start)))]
         z, logged = stats.log_if_positive(values)
         head = max(3, n // 10)
-        first = float(np.median(z[:head]))
+        first = stats.median(z[:head])
         smooth = stats.rolling_median(z, stats.smoothing_window(n))
         best = float(np.min(smooth[head:]))
         progress = (1 - math.exp(best - first)) if logged else (first - best) / abs(first or 1)
         if progress >= self.min_progress:
             return []
         tau, p = stats.trend(z)
-        level = float(np.median(values[-head:]))
+        level = stats.median(values[-head:])
         k = chance_level(level) if logged else None
         stuck = progress < self.stuck_progress
         if tau < 0 and p < self.max_p and not k and not stuck:
