@@ -23,11 +23,12 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ParseError
-from .crc32c import crc32c, crc32c_rows, mask
+from .crc32c import crc32c, crc32c_rows, mask, masked_crc32c
 
 HEADER = 12  # length + its CRC
 OVERHEAD = 16  # header + payload CRC
 _U64 = struct.Struct("<Q").unpack_from
+_LENGTH = struct.Struct("<Q").pack
 _FIRST_GALLOP = 64
 _RECENT = 8  # records walked one by one before looking for a period
 _MAX_PERIOD = 4
@@ -261,11 +262,13 @@ def _merge_by_length(blocks: list[Block]) -> list[Block]:
 
 
 def _check_headers(buf: bytes, blocks: list[Block]) -> tuple[list[Block], int | None]:
-    """Verify every length checksum; cut everything from the first bad one."""
+    """Verify every length checksum; cut everything from the first bad one.
+    A block's records all have the block's length (the walk put them there by
+    it), so their length checksum is one number, computed once a block."""
     cut = None
     for block in blocks:
         stored = block.u32_at(buf, 8)
-        bad = np.flatnonzero(mask(crc32c_rows(block.rows(buf, 0, 8))) != stored)
+        bad = np.flatnonzero(stored != masked_crc32c(_LENGTH(block.length)))
         if bad.size:
             first = int(block.header_offsets()[bad].min())
             cut = first if cut is None else min(cut, first)
