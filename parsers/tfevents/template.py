@@ -149,7 +149,9 @@ def _tensor(buf: bytes, lo: int, hi: int) -> tuple[int, int]:
 
 
 def _le_bytes(rows: np.ndarray, pos: int, width: int) -> np.ndarray:
-    return np.ascontiguousarray(rows[:, pos:pos + width]).view(_DTYPE[width]).ravel()
+    """The little-endian numbers at byte ``pos`` of every row, as a view of
+    the rows (no copy: the caller copies them once, where they are kept)."""
+    return rows[:, pos:pos + width].view(_DTYPE[width])[:, 0]
 
 
 def match(template: Template, rows: np.ndarray) -> np.ndarray:
@@ -167,16 +169,18 @@ def match(template: Template, rows: np.ndarray) -> np.ndarray:
 
 
 def decode_rows(template: Template, rows: np.ndarray):
-    """Wall times, steps and one value array per slot for matching rows."""
+    """Wall times, steps and one value array per slot for matching rows; wall
+    times and values are views of ``rows`` (float32 values stay float32), to
+    be copied by the caller before the rows' buffer changes."""
     count = len(rows)
     if template.wall_pos is None:
         wall = np.zeros(count)
     else:
-        wall = _le_bytes(rows, template.wall_pos, 8).astype(np.float64)
+        wall = _le_bytes(rows, template.wall_pos, 8)
     step = np.zeros(count, dtype=np.uint64)
     if template.step_pos is not None:
         for i in range(template.step_len):
             byte = rows[:, template.step_pos + i].astype(np.uint64) & np.uint64(0x7F)
             step |= byte << np.uint64(7 * i)
-    values = [_le_bytes(rows, s.pos, s.width).astype(np.float64) for s in template.slots]
+    values = [_le_bytes(rows, s.pos, s.width) for s in template.slots]
     return wall, step.view(np.int64), values
