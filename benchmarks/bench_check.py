@@ -31,6 +31,8 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the cache the cli_* children use (alternate.py gives each checkout its own)
+CACHE = os.environ.get("BENCH_CACHE_DIR") or os.path.join(HERE, "data", "cache")
 
 
 def _record(payload: bytes, crc) -> bytes:
@@ -88,7 +90,7 @@ def child(kind: str, path: str) -> None:
     began = time.perf_counter()
     if kind.startswith("cli_"):  # cli_<jobs>_<cold|warm>
         _, jobs, cache = kind.split("_")
-        os.environ["LOSS_DOCTOR_CACHE_DIR"] = os.path.join(HERE, "data", "cache")
+        os.environ["LOSS_DOCTOR_CACHE_DIR"] = CACHE
         cli.main(["check", path, "--format", "json", "-o", os.devnull, "--jobs", jobs,
                   "--exit-zero", "--quiet"] + (["--no-cache"] if cache == "cold" else []),
                  standalone_mode=False)
@@ -102,7 +104,7 @@ def child(kind: str, path: str) -> None:
         df = SummaryReader(path, extra_columns={"dir_name"}).scalars
         extra = {"points": int(len(df)), "runs": int(df["dir_name"].nunique())}
     elif kind == "dask_cli":
-        os.environ["LOSS_DOCTOR_CACHE_DIR"] = os.path.join(HERE, "data", "cache")
+        os.environ["LOSS_DOCTOR_CACHE_DIR"] = CACHE
         cli.main(["check", path, "--format", "json", "-o", os.devnull, "--executor", "dask",
                   "--exit-zero", "--quiet", "--no-cache"], standalone_mode=False)
         extra = {}

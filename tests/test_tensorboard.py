@@ -228,6 +228,45 @@ def test_valid_records_that_are_not_events_are_counted_once(tmp_path):
                             f"(first at byte {first_bad}); skipped"]
 
 
+def _large_file_cases():
+    steady = [("loss", s) for s in range(3000)] + [("lr", s) for s in range(3000)]
+    late = [("loss", s) for s in range(3000)] + [("late", s) for s in range(2500, 3000)]
+    shifting = [("loss", s) for s in range(3000)] + [("rare", s) for s in range(0, 3000, 60)] \
+        + [("rare", s) for s in range(1000, 3000)]  # 1 in 60 at first, then every step
+    twice = [("loss", s) for s in range(3000)] + [("loss", s) for s in range(100, 200)]
+    return {"steady": steady, "tag appears late": late, "tag outgrows its share": shifting,
+            "steps written twice": twice}
+
+
+@pytest.mark.parametrize("case", sorted(_large_file_cases()))
+def test_a_large_file_read_into_shared_columns_is_read_exactly(tmp_path, monkeypatch, case):
+    # past two chunks each tag's points go to a region of shared columns sized
+    # from the first chunk; a tag that turns up later, or outgrows its region,
+    # takes columns of its own: the points are the same either way
+    from parsers.tfevents import reader as tensorboard
+
+    rng = random.Random(case)
+    order = sorted(_large_file_cases()[case], key=lambda ts: (ts[1], rng.random()))
+    events = [scalar_event(tag, rng.random(), step, 1.7e9 + step) for tag, step in order]
+    path = write_events(tmp_path / "run", events)
+    whole = read_event_file(path)  # one chunk
+    monkeypatch.setattr(tensorboard, "CHUNK", 8192)
+    paths = []
+    for name in ("_close_gaps", "_copy_out"):  # in place, or copied out of the regions
+        real = getattr(tensorboard, name)
+        monkeypatch.setattr(tensorboard, name,
+                            lambda *a, real=real, name=name: (paths.append(name), real(*a))[1])
+    parts = read_event_file(path)
+    in_place = case in ("steady", "steps written twice")
+    assert paths == ["_close_gaps" if in_place else "_copy_out"]
+    assert parts.names == whole.names == sorted({tag for tag, _ in order})
+    for attr in ("metric", "step", "value", "wall_time"):
+        np.testing.assert_array_equal(getattr(parts, attr), getattr(whole, attr))
+    assert parts.start == whole.start == 1.7e9
+    written = sorted(((tag, step) for tag, step in order), key=lambda ts: ts[0])
+    assert list(zip(np.array(parts.names)[parts.metric], parts.step.tolist())) == written
+
+
 @pytest.mark.parametrize("chunk", [16, 100, 777, 4096])
 def test_reading_in_chunks_gives_the_same_result(tmp_path, monkeypatch, chunk):
     from parsers.tfevents import reader as tensorboard

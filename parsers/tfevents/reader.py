@@ -14,7 +14,6 @@ counts as a scalar unless its tag's metadata names a plugin other than
 from __future__ import annotations
 
 import io
-import math
 import os
 import re
 
@@ -37,12 +36,14 @@ def is_event_file(name: str) -> bool:
 
 class _Span:
     """The file offsets ``start + stride * i`` of a regular block's records,
-    without an array of them (8 bytes a point on a 10M-point file)."""
+    without an array of them (8 bytes a point on a 10M-point file); or, for
+    merged parts, just the first and the last (``stride`` 0, ``last`` given)."""
 
-    __slots__ = ("start", "stride", "count")
+    __slots__ = ("start", "stride", "count", "end")
 
-    def __init__(self, start: int, stride: int, count: int):
+    def __init__(self, start: int, stride: int, count: int, last: int | None = None):
         self.start, self.stride, self.count = start, stride, count
+        self.end = start + stride * (count - 1) if last is None else last
 
     def __len__(self) -> int:
         return self.count
@@ -51,9 +52,10 @@ class _Span:
         return self.start
 
     def last(self) -> int:
-        return self.start + self.stride * (self.count - 1)
+        return self.end
 
     def array(self) -> np.ndarray:
+        assert self.stride or self.count == 1, "a merged part keeps no offsets"
         return self.start + self.stride * np.arange(self.count, dtype=np.int64)
 
 
@@ -77,40 +79,43 @@ def _in_order(where: list) -> bool:
 
 
 class _Column:
-    """One tag's steps, values and wall times, appended part by part into
-    arrays that grow by doubling (so that a 10M-point file is never held as
-    thousands of small parts and a copy of them), with each part's offsets."""
+    """One tag's steps, values and wall times, appended part by part, with each
+    part's offsets.  The arrays grow by half when full (so that a 10M-point
+    file is never held as thousands of small parts and a copy of them); in a
+    large file they start as a region of the file's shared columns
+    (:meth:`_Points.plan`), and a column that outgrows its region moves out."""
 
-    __slots__ = ("where", "size", "step", "value", "wall")
+    __slots__ = ("where", "size", "step", "value", "wall", "region")
 
     def __init__(self):
-        self.where: list = []  # per part: its records' file offsets (array or _Span)
+        self.where: list[_Span] = []  # per part: its first and last file offsets
         self.size = 0
         self.step, self.value, self.wall = np.empty(0, np.int64), np.empty(0), np.empty(0)
+        self.region: int | None = None  # where it starts in the shared columns, if there
 
     def append(self, where, step, value, wall) -> None:
         n = len(step)
         end = self.size + n
         if end > len(self.step):
-            grown = max(end, len(self.step) * 3 // 2, 1024)
-            for name in ("step", "value", "wall"):
-                old = getattr(self, name)
-                new = np.empty(grown, old.dtype)
-                new[:self.size] = old[:self.size]
-                setattr(self, name, new)
+            self.place(None, max(end, len(self.step) * 3 // 2, 1024))
         self.step[self.size:end] = step
         self.value[self.size:end] = value
         self.wall[self.size:end] = wall
+        if not isinstance(where, _Span):  # the first and last offsets are all kept
+            where = _Span(int(where[0]), 0, n, int(where[-1]))
         self.where.append(where)
         self.size = end
 
-    def segments(self) -> list[tuple]:
-        """(offsets, start, end) of each part in the columns, in file order."""
-        out, at = [], 0
-        for where in self.where:
-            out.append((where, at, at + len(where)))
-            at += len(where)
-        return sorted(out, key=lambda seg: _first(seg[0]))
+    def place(self, region, capacity: int, shared=None) -> None:
+        """Move the points into new arrays of ``capacity`` (views of ``shared``
+        columns from ``region`` on, or arrays of its own)."""
+        for k, name in enumerate(("step", "value", "wall")):
+            old = getattr(self, name)
+            new = (np.empty(capacity, old.dtype) if shared is None
+                   else shared[k][region:region + capacity])
+            new[:self.size] = old[:self.size]
+            setattr(self, name, new)
+        self.region = region
 
 
 class _Points:
@@ -119,6 +124,8 @@ class _Points:
 
     def __init__(self):
         self.columns: dict[int, _Column] = {}  # tag code -> its points
+        self.pending: dict[int, list] = {}  # tag code -> parts of the chunk being decoded
+        self.shared: tuple | None = None  # (step, value, wall) all regions live in
         self.tags: dict[str, int] = {}
         self.tensor_tags: set[str] = set()
         self.plugins: dict[str, str] = {}
@@ -128,15 +135,54 @@ class _Points:
         return self.tags.setdefault(tag, len(self.tags))
 
     def add(self, order, tag, step, value, wall, tensor, plugin):
+        """A part of one chunk (its values may be views of the chunk's bytes):
+        kept aside until :meth:`flush` puts the chunk's parts in file order."""
         if tensor:
             self.tensor_tags.add(tag)
         if plugin is not None:
             self.plugins.setdefault(tag, plugin)
-        code = self.code(tag)
-        column = self.columns.get(code)
-        if column is None:
-            column = self.columns[code] = _Column()
-        column.append(order, step, value, wall)
+        self.pending.setdefault(self.code(tag), []).append((order, step, value, wall))
+
+    def flush(self) -> None:
+        """Append each tag's parts of the chunk just decoded to its column in
+        the order they were written (the framing groups records by length, so
+        a tag's parts may interleave: merged by offset then), copying them out
+        of the chunk: every column is in file order, chunk after chunk."""
+        for code, parts in self.pending.items():
+            column = self.columns.get(code)
+            if column is None:
+                column = self.columns[code] = _Column()
+            parts.sort(key=lambda p: _first(p[0]))
+            if _in_order([p[0] for p in parts]):
+                for part in parts:
+                    column.append(*part)
+                continue
+            order = np.concatenate([_array(p[0]) for p in parts])
+            sort = np.argsort(order, kind="stable")  # a merge of the sorted parts
+            merged = [np.concatenate([np.asarray(p[k], dtype=dt) for p in parts])[sort]
+                      for k, dt in ((1, np.int64), (2, np.float64), (3, np.float64))]
+            column.append(_Span(int(order[sort[0]]), 0, len(order), int(order[sort[-1]])),
+                          *merged)
+        self.pending.clear()
+
+    def plan(self, size: int, framed: int) -> None:
+        """After the first chunk of a large file: each tag's points in the whole
+        file, estimated from the chunk (with 5% to spare), get a region of one
+        set of shared columns, in name order.  If every tag stays in its region
+        and in order, :func:`_finish` closes the gaps in place: the final
+        columns are these, and the points are never copied again."""
+        if self.shared is not None or not self.columns or framed <= 0:
+            return
+        names = list(self.tags)
+        order = sorted(self.columns, key=names.__getitem__)
+        scale = size / framed * 1.05
+        caps = {c: int(self.columns[c].size * scale) + 1024 for c in order}
+        total = sum(caps.values())
+        self.shared = (np.empty(total, np.int64), np.empty(total), np.empty(total))
+        at = 0
+        for c in order:
+            self.columns[c].place(at, caps[c], self.shared)
+            at += caps[c]
 
 
 CHUNK = 4 << 20  # bytes read at a time: memory stays bounded on multi-GB files;
@@ -202,6 +248,9 @@ def _decode_stream(fh, path: str, size: int | None) -> FileData:
         for block in framing.blocks:
             _decode_block(buf, block, points, leftovers, base)
         _decode_leftovers(buf, leftovers, points, notes, base)
+        points.flush()
+        if size is not None and size > 2 * CHUNK:
+            points.plan(size, base + framing.consumed)
         if framing.lost is not None:  # look for the next sound record from the byte after
             lost = base + framing.lost
             carry, base = buf[framing.lost + 1:], lost + 1
@@ -337,52 +386,65 @@ def _scalar_of(val) -> float | None:
 def _finish(points: _Points, path: str, errors, notes) -> FileData:
     """The file's points grouped by tag (in name order: a run's series come out
     sorted without a sort), each tag's in the order written (all a run needs:
-    a step written twice keeps its last write), copied tag by tag into the
-    final columns, each tag's own freed once copied.  ``start``: the wall time
-    of the first record written."""
+    a step written twice keeps its last write).  ``start``: the wall time of
+    the first record written."""
     names = list(points.tags)
     dropped = {points.tags[t] for t in points.tensor_tags
                if points.plugins.get(t, "scalars") not in ("scalars", "")}
     kept = sorted((c for c in points.columns if c not in dropped), key=names.__getitem__)
     names = [names[c] for c in kept]  # codes 0, 1 ... in name order: a run of this one
     # file maps them onto its own codes without a copy
-    total = sum(points.columns[c].size for c in kept)
-    tag = np.empty(total, np.int32)
-    step, value, wall = np.empty(total, np.int64), np.empty(total), np.empty(total)
-    first, start, at = None, math.nan, 0
-    for code, key in enumerate(kept):
-        column = points.columns.pop(key)
-        segments = column.segments()
-        end = at + column.size
-        tag[at:end] = code
-        sort = None
-        if _in_order([w for w, _, _ in segments]):  # parts follow each other: moved whole
-            head = _first(segments[0][0])
-        else:  # two parts interleave: by offset
-            order = np.concatenate([_array(w) for w in column.where])
-            sort = np.argsort(order, kind="stable")
-            head = int(order[sort[0]])
-            del order
-        for name, out in (("step", step), ("value", value), ("wall", wall)):
-            source = getattr(column, name)
-            setattr(column, name, None)  # freed once copied: one array more at a time
-            if sort is not None:
-                np.take(source[:column.size], sort, out=out[at:end])
-                continue
-            to = at
-            for _, lo, hi in segments:
-                out[to:to + hi - lo] = source[lo:hi]
-                to += hi - lo
-            del source
-        if first is None or head < first:
-            first, start = head, float(wall[at])
-        del column
-        at = end
+    columns = [points.columns.pop(c) for c in kept]
     points.columns.clear()
-    if first is None:
-        start = _name_time(path)
+    heads = []
+    if points.shared is not None and all(c.region is not None for c in columns):
+        step, value, wall = _close_gaps(points.shared, columns)
+        heads = [(_first(c.where[0]), at) for c, at in _starts(columns)]
+    else:
+        step, value, wall, heads = _copy_out(columns)
+    points.shared = None
+    tag = np.empty(len(step), np.int32)
+    for code, (column, at) in enumerate(_starts(columns)):
+        tag[at:at + column.size] = code
+    start = float(wall[min(heads)[1]]) if heads else _name_time(path)
     return FileData(path, NAME, names, tag, step, value, wall, x_axis="step",
                     start=start, notes=notes, errors=list(errors))
+
+
+def _starts(columns: list) -> list[tuple]:
+    """(column, where it starts in the final columns)."""
+    out, at = [], 0
+    for column in columns:
+        out.append((column, at))
+        at += column.size
+    return out
+
+
+def _close_gaps(shared: tuple, columns: list) -> tuple:
+    """Every tag's points, already in the shared columns in file order, moved
+    left over the spare ends of the regions before them: the final columns,
+    with no copy of the file's points."""
+    total = sum(c.size for c in columns)
+    for column, at in _starts(columns):
+        if column.region != at:
+            for array in shared:
+                array[at:at + column.size] = array[column.region:column.region + column.size]
+    return tuple(array[:total] for array in shared)
+
+
+def _copy_out(columns: list) -> tuple:
+    """The final columns: each tag's points (in file order, see
+    :meth:`_Points.flush`) copied after the last's, its own arrays freed once
+    copied."""
+    total = sum(c.size for c in columns)
+    step, value, wall = np.empty(total, np.int64), np.empty(total), np.empty(total)
+    heads = []
+    for column, at in _starts(columns):
+        heads.append((_first(column.where[0]), at))
+        for name, out in (("step", step), ("value", value), ("wall", wall)):
+            out[at:at + column.size] = getattr(column, name)[:column.size]
+            setattr(column, name, None)  # freed once copied: one array more at a time
+    return step, value, wall, heads
 
 
 def _name_time(path: str) -> float:
