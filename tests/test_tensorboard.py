@@ -300,3 +300,26 @@ def test_reading_in_chunks_gives_the_same_result(tmp_path, monkeypatch, chunk):
     lost = {299, 499, len(written) - 1}
     expected = sorted((p for i, p in enumerate(written) if i not in lost), key=lambda p: p[0])
     assert list(zip(np.array(damaged.names)[damaged.metric], damaged.step.tolist())) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_repeating_pattern_is_measured_alike_by_gather_and_by_strided_views(seed,
+                                                                              monkeypatch):
+    from parsers.tfevents import framing
+
+    rng = random.Random(seed)
+    pattern = [rng.randrange(20, 60) for _ in range(rng.choice([1, 3, 12, 151]))]
+    times = rng.randrange(1, 400)
+    records = [(n, bytes(n + 8)) for _ in range(times) for n in pattern]
+    buf = bytearray(b"".join(n.to_bytes(8, "little") + payload for n, payload in records))
+    if seed % 2:  # a length field that breaks the pattern somewhere
+        at = rng.randrange(len(records))
+        start = sum(n + framing.OVERHEAD for n, _ in records[:at])
+        buf[start] ^= 0x01
+    counts = []
+    for few, gather in ((10 ** 9, 0), (0, 10 ** 9)):  # strided views only, gathers only
+        monkeypatch.setattr(framing, "_FEW", few)
+        monkeypatch.setattr(framing, "_GATHER", gather)
+        counts.append(framing._repeats(bytes(buf), 0, pattern))
+    expected = times if not seed % 2 else at // len(pattern)
+    assert counts == [expected, expected]

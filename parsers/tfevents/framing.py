@@ -34,6 +34,8 @@ _RECENT = 8  # records walked one by one before looking for a period
 _MAX_PERIOD = 4
 _MAX_CYCLE = 2048  # records in a repeating cycle of runs and breaks
 _BIG_BLOCK = 4096  # regular blocks this long are not worth gathering
+_FEW = 8  # patterns up to this long are checked a field at a time
+_GATHER = 65536  # length fields read in one gather at most (past it, strided views win)
 
 
 @dataclass
@@ -160,23 +162,38 @@ def _period(recent: list[int]) -> list[int] | None:
 def _repeats(buf: bytes, pos: int, lengths: list[int]) -> int:
     """How many times ``lengths`` repeats from ``pos`` on, checked through
     strided views: 64 periods, then 256, 1024 ... so a pattern that breaks soon
-    costs little and a file of one long pattern costs a few numpy calls."""
+    costs little and a file of one long pattern costs a few numpy calls.  Each
+    try reads the length fields of all of its periods at once (a cycle of 150
+    records is one gather, not 150 comparisons, while that is cheaper; a
+    pattern of a few, or a long try, is read through one strided view per
+    field, without copying)."""
     deltas = [0]
     for ln in lengths:
         deltas.append(deltas[-1] + ln + OVERHEAD)
     stride = deltas[-1]
+    expected = np.asarray(lengths, dtype="<u8")
+    fields = (np.asarray(deltas[:-1])[:, None] + np.arange(8)).ravel()  # their bytes
     available = (len(buf) - pos) // stride
     matched = 0
     step = _FIRST_GALLOP
     while matched < available:
         step = min(step, available - matched)
-        first_bad = step
-        for delta, ln in zip(deltas, lengths):
-            found = np.ndarray((step,), dtype="<u8", buffer=buf,
-                               offset=pos + matched * stride + delta, strides=(stride,))
-            bad = np.flatnonzero(found != ln)
-            if bad.size:
-                first_bad = min(first_bad, int(bad[0]))
+        at = pos + matched * stride
+        if len(lengths) <= _FEW or step * len(lengths) > _GATHER:  # a strided view
+            # per length field, no copy (past _GATHER fields, a gather costs more)
+            first_bad = step
+            for delta, ln in zip(deltas, lengths):
+                found = np.ndarray((step,), dtype="<u8", buffer=buf, offset=at + delta,
+                                   strides=(stride,))
+                bad = np.flatnonzero(found != ln)
+                if bad.size:
+                    first_bad = min(first_bad, int(bad[0]))
+        else:
+            periods = np.ndarray((step, stride), dtype=np.uint8, buffer=buf, offset=at,
+                                 strides=(stride, 1))
+            found = np.ascontiguousarray(periods[:, fields]).view("<u8")  # (step, fields)
+            bad = np.flatnonzero((found != expected).any(axis=1))
+            first_bad = int(bad[0]) if bad.size else step
         matched += first_bad
         if first_bad < step:
             break
