@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -45,13 +46,19 @@ def _bottleneck():
 
 
 def noise_scale(z: np.ndarray) -> float:
-    """Robust per-point noise from the MAD of first differences."""
+    """Robust per-point noise from the MAD of first differences (kept for the
+    last few series: the divergence and oscillation detectors both ask)."""
+    return _remember(_NOISE, _key(z), lambda: _noise_scale(z))
+
+
+def _noise_scale(z: np.ndarray) -> float:
     z = z[np.isfinite(z)]
     if z.size < 3:
         return 0.0
     d = np.diff(z)  # scipy.stats.median_abs_deviation(d, scale="normal"), without
-    mad = median(np.abs(d - median(d))) / _NORMAL_MAD  # its per-call overhead
-    return float(mad / np.sqrt(2))
+    d -= median(d)  # its per-call overhead, and in place: one copy of a long series
+    np.abs(d, out=d)
+    return float(median(d) / _NORMAL_MAD / np.sqrt(2))
 
 
 _NORMAL_MAD = 0.6744897501960817  # scipy.stats.norm.ppf(0.75)
@@ -125,14 +132,16 @@ def trailing_iqr(z: np.ndarray, window: int, at: np.ndarray) -> np.ndarray:
 
 
 def _key(z: np.ndarray, *args) -> tuple:
-    return (*args, z.dtype.str, z.size, hash(np.ascontiguousarray(z).tobytes()))
+    """The memo's key of ``z``: a digest of its bytes, read in place (no copy)."""
+    digest = hashlib.blake2b(memoryview(np.ascontiguousarray(z)).cast("B"), digest_size=16)
+    return (*args, z.dtype.str, z.size, digest.digest())
 
 
 def _remember(store: dict, key: tuple, compute):
     """The last few results of one computation by key: several detectors ask
     the same of one series (its rolling median, its period).  At most
     :data:`MEMO_ENTRIES` results and :data:`MEMO_BYTES` of arrays are kept (a
-    10M-point run's medians are 26 MB each)."""
+    10M-point run's medians are 26 MB each: one is kept)."""
     if key in store:
         return store[key]
     value = compute()
@@ -146,10 +155,11 @@ def _remember(store: dict, key: tuple, compute):
     return value
 
 
-MEMO_ENTRIES, MEMO_BYTES = 8, 64 << 20
+MEMO_ENTRIES, MEMO_BYTES = 8, 32 << 20
 
 
 _MEDIANS: dict[tuple, np.ndarray] = {}
+_NOISE: dict[tuple, float] = {}
 
 
 def smoothing_window(n: int) -> int:

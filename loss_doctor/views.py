@@ -34,13 +34,30 @@ class Series:
 
     def finite_prefix(self) -> "Series":
         """The points before the first non-finite value (what a curve detector
-        should judge: after a NaN the rest is LD101's business)."""
+        should judge: after a NaN the rest is LD101's business).  Made once:
+        every detector asks for it."""
+        kept = self.__dict__.get("_finite")
+        if kept is not None:
+            return kept
         bad = np.flatnonzero(~np.isfinite(self.values))
         if not bad.size:
-            return self
-        end = int(bad[0])
-        return Series(self.run, self.metric, self.role, self.steps[:end], self.values[:end],
-                      None if self.walls is None else self.walls[:end])
+            kept = self
+        else:
+            end = int(bad[0])
+            kept = Series(self.run, self.metric, self.role, self.steps[:end],
+                          self.values[:end], None if self.walls is None else self.walls[:end])
+        self.__dict__["_finite"] = kept  # a frozen dataclass: its cache goes round __setattr__
+        return kept
+
+    def logged(self) -> tuple[np.ndarray, bool]:
+        """:func:`loss_doctor.stats.log_if_positive` of the values, made once
+        (a 10M-point run's detectors would each hold their own 26 MB copy)."""
+        kept = self.__dict__.get("_logged")
+        if kept is None:
+            z, logged = stats.log_if_positive(self.values)
+            z.setflags(write=False)  # shared by the detectors: none may change it
+            kept = self.__dict__["_logged"] = (z, logged)
+        return kept
 
     def index_at(self, step: int) -> int:
         """The index of the last point at or before ``step`` (-1 before the first)."""

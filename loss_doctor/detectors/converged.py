@@ -41,7 +41,7 @@ class Converged(Detector):
         if series is None:
             return []
         n = series.values.size
-        z, logged = stats.log_if_positive(series.values)
+        z, logged = series.logged()
         if not logged:
             return []
         smooth = stats.rolling_median(z, stats.smoothing_window(n))

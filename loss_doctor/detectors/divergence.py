@@ -104,7 +104,7 @@ class Divergence(SeriesDetector):
                 return found
         if n < self.min_series:
             return None
-        z, logged = stats.log_if_positive(series.values)
+        z, logged = series.logged()
         w = stats.level_window(n, low=5, high=15) if evaluations else stats.level_window(n)
         smooth = stats.rolling_median(z, w)
         running_min = np.minimum.accumulate(smooth)

@@ -63,7 +63,7 @@ class Oscillation(SeriesDetector):
         n = series.values.size
         if n < self.min_series:
             return None
-        z, logged = stats.log_if_positive(series.values)
+        z, logged = series.logged()
         if not logged:
             return None
         found = stats.periodic(z)

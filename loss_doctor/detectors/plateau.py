@@ -59,7 +59,7 @@ class Plateau(Detector):
                                  message=f"{series.metric} is constant ({mean:.6g}) over all "
                                          f"{n} points: nothing is being learned"
                                          + far_too_low(run.lr_context(start)))]
-        z, logged = stats.log_if_positive(values)
+        z, logged = series.logged()
         head = max(3, n // 10)
         first = stats.median(z[:head])
         smooth = stats.rolling_median(z, stats.smoothing_window(n))

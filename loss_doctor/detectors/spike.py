@@ -99,7 +99,7 @@ class Spike(SeriesDetector):
         evaluations = series.role.role == "val_loss"
         if n < (self.min_evaluations if evaluations else self.min_series):
             return None
-        z, logged = stats.log_if_positive(series.values)
+        z, logged = series.logged()
         if not logged:
             return None
         if evaluations:
