@@ -132,9 +132,12 @@ def trailing_iqr(z: np.ndarray, window: int, at: np.ndarray) -> np.ndarray:
 
 
 def _key(z: np.ndarray, *args) -> tuple:
-    """The memo's key of ``z``: a digest of its bytes, read in place (no copy)."""
-    digest = hashlib.blake2b(memoryview(np.ascontiguousarray(z)).cast("B"), digest_size=16)
-    return (*args, z.dtype.str, z.size, digest.digest())
+    """The memo's key of ``z``: a hash of its bytes (of a long series, a SHA-1
+    read in place rather than a copy of its bytes)."""
+    raw = np.ascontiguousarray(z)
+    digest = hash(raw.tobytes()) if raw.nbytes < 1 << 20 else \
+        hashlib.sha1(memoryview(raw).cast("B")).digest()
+    return (*args, z.dtype.str, z.size, digest)
 
 
 def _remember(store: dict, key: tuple, compute):
