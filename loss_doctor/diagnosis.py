@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 import parsers
 
@@ -15,6 +14,9 @@ from .grouping import merge_related
 from .ranking import rank
 from .selection import selected
 from .views import RunView, run_views
+
+if TYPE_CHECKING:  # pandas is imported only where a frame is asked for
+    import pandas as pd
 
 
 def build_detectors(config: Config) -> list[Detector]:

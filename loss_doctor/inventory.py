@@ -4,14 +4,18 @@ roles the diagnosis uses, assigned once), and the :class:`Inventory` that
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from parsers import ReadError
 from parsers.read import read_source
 
 from .records import Inventory, RunInfo, SeriesInfo
 from .views import RunView, run_views, view_of
+
+if TYPE_CHECKING:  # pandas is imported only where a frame is asked for
+    import pandas as pd
 
 
 def run_info(view: RunView, info: dict) -> RunInfo:

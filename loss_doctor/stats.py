@@ -21,7 +21,10 @@ import hashlib
 import math
 
 import numpy as np
-import pandas as pd
+
+from parsers.lazy import lazy
+
+pd = lazy("pandas")  # only for a series holding an infinity, and the drawing EMA
 
 
 def log_if_positive(values: np.ndarray) -> tuple[np.ndarray, bool]:

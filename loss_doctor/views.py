@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from parsers.frame import RunData, iter_series
 
 from . import roles as roles_mod
 from . import stats
 from .roles import Role, pairs, primary
+
+if TYPE_CHECKING:  # pandas is imported only where a frame is asked for
+    import pandas as pd
 
 
 @dataclass(frozen=True)

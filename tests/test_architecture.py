@@ -304,3 +304,24 @@ def test_start_up_imports_neither_pandas_nor_scipy():
     out = subprocess.run([sys.executable, "-c", code, str(SAMPLE_LOGS)], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_checking_event_files_and_json_lines_imports_neither_pandas_nor_scipy(tmp_path):
+    """A whole check of runs whose formats need no table (event files, JSON
+    lines) loads no pandas: a pre-commit hook pays for what it reads only."""
+    from .conftest import scalar_event, write_events
+
+    logs = tmp_path / "logs"
+    write_events(logs / "tb", [scalar_event("loss", 1.0 / (s + 1), s) for s in range(300)])
+    (logs / "jl").mkdir()
+    (logs / "jl" / "metrics.jsonl").write_text(
+        "".join(f'{{"step": {s}, "loss": {2.0 / (1 + s)}}}\n' for s in range(300)))
+    code = ("import sys; from loss_doctor.cli import cli;"
+            " cli.main(['check', sys.argv[1], '--exit-zero', '--no-cache', '--format', 'json',"
+            " '-o', sys.argv[2]], standalone_mode=False);"
+            " print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(logs), str(tmp_path / "out.txt")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    doc = json.loads((tmp_path / "out.txt").read_text())
+    assert sorted(r["format"] for r in doc["runs"]) == ["jsonl", "tensorboard"]
