@@ -323,3 +323,21 @@ def test_a_repeating_pattern_is_measured_alike_by_gather_and_by_strided_views(se
         counts.append(framing._repeats(bytes(buf), 0, pattern))
     expected = times if not seed % 2 else at // len(pattern)
     assert counts == [expected, expected]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_template_matching_by_gather_and_by_column_agree(seed, monkeypatch):
+    from parsers.tfevents import template
+
+    rng = np.random.default_rng(seed)
+    record = scalar_event("train/loss", 0.5, 123456, 1.7e9).SerializeToString()
+    tmpl = template.build_template(record)
+    rows = np.tile(np.frombuffer(record, dtype=np.uint8), (500, 1))
+    hit = rng.random(rows.shape) < 0.002  # flip bytes here and there, structure or not
+    rows[hit] ^= 0x5A
+    masks = []
+    for gather in (0, 10 ** 9):
+        monkeypatch.setattr(template, "_GATHER", gather)
+        masks.append(template.match(tmpl, rows))
+    np.testing.assert_array_equal(masks[0], masks[1])
+    assert 0 < masks[0].sum() < len(rows)

@@ -272,10 +272,24 @@ def _merge_by_length(blocks: list[Block]) -> list[Block]:
         if len(group) == 1:
             out.append(group[0])
         else:  # sorted: gathering in file order reads memory in order
-            offsets = np.sort(np.concatenate([b.header_offsets() for b in group]),
-                              kind="stable")  # merges the sorted runs it is made of
+            offsets = np.sort(_offsets_of(group), kind="stable")  # merges its sorted runs
             out.append(Block(length, offsets=offsets))
     return out
+
+
+def _offsets_of(group: list[Block]) -> np.ndarray:
+    """The header offsets of every record of ``group``, the regular blocks'
+    made at once (a file broken by an eval every 50 steps has hundreds)."""
+    regular = [b for b in group if b.offsets is None]
+    parts = [b.offsets for b in group if b.offsets is not None]
+    if regular:
+        starts = np.array([b.start for b in regular], dtype=np.int64)
+        strides = np.array([b.stride for b in regular], dtype=np.int64)
+        counts = np.array([b.count for b in regular], dtype=np.int64)
+        first = np.repeat(np.cumsum(counts) - counts, counts)  # each record's block's first
+        index = np.arange(int(counts.sum()), dtype=np.int64) - first  # index in its block
+        parts.append(np.repeat(starts, counts) + np.repeat(strides, counts) * index)
+    return np.concatenate(parts)
 
 
 def _check_headers(buf: bytes, blocks: list[Block]) -> tuple[list[Block], int | None]:

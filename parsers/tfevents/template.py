@@ -31,6 +31,7 @@ from ..protowire import varint as _varint
 DT_FLOAT, DT_DOUBLE = 1, 2
 _WIDTH = {DT_FLOAT: 4, DT_DOUBLE: 8}
 _DTYPE = {4: "<f4", 8: "<f8"}
+_GATHER = 65536  # structural bytes compared in one gather at most (past it, by column)
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,13 @@ def _le_bytes(rows: np.ndarray, pos: int, width: int) -> np.ndarray:
 
 def match(template: Template, rows: np.ndarray) -> np.ndarray:
     """Which rows share the template's structure (a boolean mask)."""
-    ok = np.ones(len(rows), dtype=bool)
     ref = template.reference
-    for col in template.structure:
-        ok &= rows[:, col] == ref[col]
+    if len(rows) * len(template.structure) <= _GATHER:  # one gather of the structure
+        ok = (rows[:, template.structure] == ref[template.structure]).all(axis=1)
+    else:  # a column at a time: no copy of a long block
+        ok = np.ones(len(rows), dtype=bool)
+        for col in template.structure:
+            ok &= rows[:, col] == ref[col]
     if template.step_pos is not None:
         a, k = template.step_pos, template.step_len
         for i in range(k - 1):
