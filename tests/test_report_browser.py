@@ -73,6 +73,16 @@ def _build(page, key):
     page.locator(f'[data-chart-key="{key}"]').scroll_into_view_if_needed()
 
 
+def _train_chart(page, doc, run_name: str):
+    """(chart key, the train/loss series of the page's data) of a run's first
+    chart, drawn."""
+    run = next(i for i, r in enumerate(doc["runs"]) if r["run"] == run_name)
+    key = f"{run}-0"
+    _build(page, key)
+    series = doc["runs"][run]["charts"][0]["series"]
+    return key, next(s for s in series if s["name"] == "train/loss")
+
+
 def test_loads_with_no_console_error_and_draws_every_run(browser, sample_report, tmp_path):
     path, doc = sample_report
     page, errors = _open(browser, path)
@@ -89,11 +99,7 @@ def test_loads_with_no_console_error_and_draws_every_run(browser, sample_report,
 def test_charts_hold_the_points_of_the_data(browser, sample_report):
     path, doc = sample_report
     page, _ = _open(browser, path)
-    run = next(i for i, r in enumerate(doc["runs"]) if r["run"] == "tensorboard/lr_too_high")
-    key = f"{run}-0"
-    _build(page, key)
-    series = doc["runs"][run]["charts"][0]["series"]
-    train = next(s for s in series if s["name"] == "train/loss")
+    key, train = _train_chart(page, doc, "tensorboard/lr_too_high")
     assert train["points"] == 240 and len(train["x"]) == 240  # short: not reduced
     drawn = page.evaluate(f"""(() => {{ const c = window.ldCharts[{key!r}];
         const i = c.u.series.findIndex(s => s.label === 'train/loss (raw)');
@@ -104,11 +110,7 @@ def test_charts_hold_the_points_of_the_data(browser, sample_report):
 def test_hover_shows_the_value_of_a_known_point(browser, sample_report):
     path, doc = sample_report
     page, _ = _open(browser, path)
-    run = next(i for i, r in enumerate(doc["runs"]) if r["run"] == "jsonl/corrupted_batch")
-    key = f"{run}-0"
-    _build(page, key)
-    train = next(s for s in doc["runs"][run]["charts"][0]["series"]
-                 if s["name"] == "train/loss")
+    key, train = _train_chart(page, doc, "jsonl/corrupted_batch")
     at = train["x"].index(130)
     value = train["y"][at]  # the corrupted batch: 2.62
     assert 2.5 < value < 2.7
@@ -189,11 +191,7 @@ def test_readable_at_390_px_and_in_dark_mode(browser, sample_report, tmp_path):
 def test_hover_shows_the_wall_time_where_the_log_has_one(browser, sample_report):
     path, doc = sample_report
     page, _ = _open(browser, path)
-    run = next(i for i, r in enumerate(doc["runs"]) if r["run"] == "tensorboard/lr_too_high")
-    key = f"{run}-0"
-    _build(page, key)
-    train = next(s for s in doc["runs"][run]["charts"][0]["series"]
-                 if s["name"] == "train/loss")
+    key, train = _train_chart(page, doc, "tensorboard/lr_too_high")
     wall = train["t0"] + train["t"][train["x"].index(96)]
     text = _hover(page, key, 96)
     stamp = datetime.datetime.fromtimestamp(wall, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
