@@ -165,6 +165,12 @@ class _Points:
                           *merged)
         self.pending.clear()
 
+    def in_name_order(self) -> list[int]:
+        """The codes of the tags holding points, by tag name: the order of the
+        shared columns' regions and of the final columns alike."""
+        names = list(self.tags)
+        return sorted(self.columns, key=names.__getitem__)
+
     def plan(self, size: int, framed: int) -> None:
         """After the first chunk of a large file: each tag's points in the whole
         file, estimated from the chunk (with 5% to spare), get a region of one
@@ -173,8 +179,7 @@ class _Points:
         columns are these, and the points are never copied again."""
         if self.shared is not None or not self.columns or framed <= 0:
             return
-        names = list(self.tags)
-        order = sorted(self.columns, key=names.__getitem__)
+        order = self.in_name_order()
         scale = size / framed * 1.05
         caps = {c: int(self.columns[c].size * scale) + 1024 for c in order}
         total = sum(caps.values())
@@ -391,21 +396,21 @@ def _finish(points: _Points, path: str, errors, notes) -> FileData:
     names = list(points.tags)
     dropped = {points.tags[t] for t in points.tensor_tags
                if points.plugins.get(t, "scalars") not in ("scalars", "")}
-    kept = sorted((c for c in points.columns if c not in dropped), key=names.__getitem__)
+    kept = [c for c in points.in_name_order() if c not in dropped]
     names = [names[c] for c in kept]  # codes 0, 1 ... in name order: a run of this one
     # file maps them onto its own codes without a copy
-    columns = [points.columns.pop(c) for c in kept]
+    starts = _starts([points.columns.pop(c) for c in kept])
     points.columns.clear()
-    heads = []
-    if points.shared is not None and all(c.region is not None for c in columns):
-        step, value, wall = _close_gaps(points.shared, columns)
-        heads = [(_first(c.where[0]), at) for c, at in _starts(columns)]
+    if points.shared is not None and all(c.region is not None for c, _ in starts):
+        step, value, wall = _close_gaps(points.shared, starts)
     else:
-        step, value, wall, heads = _copy_out(columns)
+        step, value, wall = _copy_out(starts)
     points.shared = None
     tag = np.empty(len(step), np.int32)
-    for code, (column, at) in enumerate(_starts(columns)):
+    for code, (column, at) in enumerate(starts):
         tag[at:at + column.size] = code
+    # each column in file order (see _Points.flush): its first part holds its first record
+    heads = [(_first(column.where[0]), at) for column, at in starts]
     start = float(wall[min(heads)[1]]) if heads else _name_time(path)
     return FileData(path, NAME, names, tag, step, value, wall, x_axis="step",
                     start=start, notes=notes, errors=list(errors))
@@ -420,31 +425,28 @@ def _starts(columns: list) -> list[tuple]:
     return out
 
 
-def _close_gaps(shared: tuple, columns: list) -> tuple:
+def _close_gaps(shared: tuple, starts: list) -> tuple:
     """Every tag's points, already in the shared columns in file order, moved
     left over the spare ends of the regions before them: the final columns,
     with no copy of the file's points."""
-    total = sum(c.size for c in columns)
-    for column, at in _starts(columns):
+    total = sum(c.size for c, _ in starts)
+    for column, at in starts:
         if column.region != at:
             for array in shared:
                 array[at:at + column.size] = array[column.region:column.region + column.size]
     return tuple(array[:total] for array in shared)
 
 
-def _copy_out(columns: list) -> tuple:
-    """The final columns: each tag's points (in file order, see
-    :meth:`_Points.flush`) copied after the last's, its own arrays freed once
-    copied."""
-    total = sum(c.size for c in columns)
+def _copy_out(starts: list) -> tuple:
+    """The final columns: each tag's points copied after the last's, its own
+    arrays freed once copied."""
+    total = sum(c.size for c, _ in starts)
     step, value, wall = np.empty(total, np.int64), np.empty(total), np.empty(total)
-    heads = []
-    for column, at in _starts(columns):
-        heads.append((_first(column.where[0]), at))
+    for column, at in starts:
         for name, out in (("step", step), ("value", value), ("wall", wall)):
             out[at:at + column.size] = getattr(column, name)[:column.size]
             setattr(column, name, None)  # freed once copied: one array more at a time
-    return step, value, wall, heads
+    return step, value, wall
 
 
 def _name_time(path: str) -> float:
