@@ -42,9 +42,10 @@ def _code() -> str:
     """Size and modification time of every module the diagnosis runs on."""
     global _CODE
     if _CODE is None:
+        import bottleneck
         import numpy
 
-        parts = [f"numpy {numpy.__version__}", f"bottleneck {_version('bottleneck')}"]
+        parts = [f"numpy {numpy.__version__}", f"bottleneck {bottleneck.__version__}"]
         for root in (os.path.dirname(os.path.abspath(__file__)),  # loss_doctor
                      os.path.dirname(os.path.abspath(parsers.__file__))):
             for folder, dirs, files in os.walk(root):
@@ -56,22 +57,9 @@ def _code() -> str:
     return _CODE
 
 
-def _version(name: str) -> str:
-    module = sys.modules.get(name)
-    if module is None:
-        try:
-            module = __import__(name)
-        except ImportError:
-            return "none"
-    return str(getattr(module, "__version__", "?"))
-
-
 def _file_mark(path: str | None) -> str:
-    try:
-        st = os.stat(path)
-    except (OSError, TypeError):
-        return f"{path}|?"
-    return f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    """A module file's signature (path, size, mtime), or the path where it has none."""
+    return (storage.signature(path) if path else None) or f"{path}|?"
 
 
 def key(source: parsers.RunSource, job) -> str | None:
