@@ -54,7 +54,7 @@ class Comparison:
 
 def _smooth(series: Series):
     s = series.finite_prefix()
-    z, logged = stats.log_if_positive(s.values)
+    z, logged = s.logged()
     w = stats.level_window(s.values.size)
     sm = stats.rolling_median(z, w)
     noise = 1.25 * stats.noise_scale(z) / math.sqrt(w)
