@@ -243,6 +243,7 @@ def test_a_large_file_read_into_shared_columns_is_read_exactly(tmp_path, monkeyp
     # past two chunks each tag's points go to a region of shared columns sized
     # from the first chunk; a tag that turns up later, or outgrows its region,
     # takes columns of its own: the points are the same either way
+    from parsers.tfevents import points
     from parsers.tfevents import reader as tensorboard
 
     rng = random.Random(case)
@@ -253,8 +254,8 @@ def test_a_large_file_read_into_shared_columns_is_read_exactly(tmp_path, monkeyp
     monkeypatch.setattr(tensorboard, "CHUNK", 8192)
     paths = []
     for name in ("_close_gaps", "_copy_out"):  # in place, or copied out of the regions
-        real = getattr(tensorboard, name)
-        monkeypatch.setattr(tensorboard, name,
+        real = getattr(points, name)
+        monkeypatch.setattr(points, name,
                             lambda *a, real=real, name=name: (paths.append(name), real(*a))[1])
     parts = read_event_file(path)
     in_place = case in ("steady", "steps written twice")

@@ -24,6 +24,7 @@ from ..errors import ParseError
 from ..frame import FileData
 from . import template as et
 from .framing import HEADER, pending_record, read_records, resync
+from .points import Points, Span
 
 NAME = "tensorboard"  # the format name in frames and run sources
 NAME_RE = re.compile(r"events\.out\.tfevents\.")
@@ -32,162 +33,6 @@ _MAX_TEMPLATES = 64  # layouts tried per block before the rest goes to protobuf
 
 def is_event_file(name: str) -> bool:
     return NAME_RE.match(name) is not None
-
-
-class _Span:
-    """The file offsets ``start + stride * i`` of a regular block's records,
-    without an array of them (8 bytes a point on a 10M-point file); or, for
-    merged parts, just the first and the last (``stride`` 0, ``last`` given)."""
-
-    __slots__ = ("start", "stride", "count", "end")
-
-    def __init__(self, start: int, stride: int, count: int, last: int | None = None):
-        self.start, self.stride, self.count = start, stride, count
-        self.end = start + stride * (count - 1) if last is None else last
-
-    def __len__(self) -> int:
-        return self.count
-
-    def first(self) -> int:
-        return self.start
-
-    def last(self) -> int:
-        return self.end
-
-    def array(self) -> np.ndarray:
-        assert self.stride or self.count == 1, "a merged part keeps no offsets"
-        return self.start + self.stride * np.arange(self.count, dtype=np.int64)
-
-
-def _first(where) -> int:
-    return where.first() if isinstance(where, _Span) else int(where[0])
-
-
-def _last(where) -> int:
-    return where.last() if isinstance(where, _Span) else int(where[-1])
-
-
-def _array(where) -> np.ndarray:
-    return where.array() if isinstance(where, _Span) else where
-
-
-def _in_order(where: list) -> bool:
-    """Whether parts' offsets, each in file order, follow each other without
-    interleaving (``where`` sorted by first offset)."""
-    return all(isinstance(w, _Span) or len(w) < 2 or bool(np.all(w[1:] > w[:-1]))
-               for w in where) and all(_last(a) < _first(b) for a, b in zip(where, where[1:]))
-
-
-class _Column:
-    """One tag's steps, values and wall times, appended part by part, with each
-    part's offsets.  The arrays grow by half when full (so that a 10M-point
-    file is never held as thousands of small parts and a copy of them); in a
-    large file they start as a region of the file's shared columns
-    (:meth:`_Points.plan`), and a column that outgrows its region moves out."""
-
-    __slots__ = ("where", "size", "step", "value", "wall", "region")
-
-    def __init__(self):
-        self.where: list[_Span] = []  # per part: its first and last file offsets
-        self.size = 0
-        self.step, self.value, self.wall = np.empty(0, np.int64), np.empty(0), np.empty(0)
-        self.region: int | None = None  # where it starts in the shared columns, if there
-
-    def append(self, where, step, value, wall) -> None:
-        n = len(step)
-        end = self.size + n
-        if end > len(self.step):
-            self.place(None, max(end, len(self.step) * 3 // 2, 1024))
-        self.step[self.size:end] = step
-        self.value[self.size:end] = value
-        self.wall[self.size:end] = wall
-        if not isinstance(where, _Span):  # the first and last offsets are all kept
-            where = _Span(int(where[0]), 0, n, int(where[-1]))
-        self.where.append(where)
-        self.size = end
-
-    def place(self, region, capacity: int, shared=None) -> None:
-        """Move the points into new arrays of ``capacity`` (views of ``shared``
-        columns from ``region`` on, or arrays of its own)."""
-        for k, name in enumerate(("step", "value", "wall")):
-            old = getattr(self, name)
-            new = (np.empty(capacity, old.dtype) if shared is None
-                   else shared[k][region:region + capacity])
-            new[:self.size] = old[:self.size]
-            setattr(self, name, new)
-        self.region = region
-
-
-class _Points:
-    """Columns collected from templates and the fallback, per tag, each part
-    with the file offsets of its records (an array, or a :class:`_Span`)."""
-
-    def __init__(self):
-        self.columns: dict[int, _Column] = {}  # tag code -> its points
-        self.pending: dict[int, list] = {}  # tag code -> parts of the chunk being decoded
-        self.shared: tuple | None = None  # (step, value, wall) all regions live in
-        self.tags: dict[str, int] = {}
-        self.tensor_tags: set[str] = set()
-        self.plugins: dict[str, str] = {}
-        self.events_seen = False  # any record with an Event's content (file_version ...)
-
-    def code(self, tag: str) -> int:
-        return self.tags.setdefault(tag, len(self.tags))
-
-    def add(self, order, tag, step, value, wall, tensor, plugin):
-        """A part of one chunk (its values may be views of the chunk's bytes):
-        kept aside until :meth:`flush` puts the chunk's parts in file order."""
-        if tensor:
-            self.tensor_tags.add(tag)
-        if plugin is not None:
-            self.plugins.setdefault(tag, plugin)
-        self.pending.setdefault(self.code(tag), []).append((order, step, value, wall))
-
-    def flush(self) -> None:
-        """Append each tag's parts of the chunk just decoded to its column in
-        the order they were written (the framing groups records by length, so
-        a tag's parts may interleave: merged by offset then), copying them out
-        of the chunk: every column is in file order, chunk after chunk."""
-        for code, parts in self.pending.items():
-            column = self.columns.get(code)
-            if column is None:
-                column = self.columns[code] = _Column()
-            parts.sort(key=lambda p: _first(p[0]))
-            if _in_order([p[0] for p in parts]):
-                for part in parts:
-                    column.append(*part)
-                continue
-            order = np.concatenate([_array(p[0]) for p in parts])
-            sort = np.argsort(order, kind="stable")  # a merge of the sorted parts
-            merged = [np.concatenate([np.asarray(p[k], dtype=dt) for p in parts])[sort]
-                      for k, dt in ((1, np.int64), (2, np.float64), (3, np.float64))]
-            column.append(_Span(int(order[sort[0]]), 0, len(order), int(order[sort[-1]])),
-                          *merged)
-        self.pending.clear()
-
-    def in_name_order(self) -> list[int]:
-        """The codes of the tags holding points, by tag name: the order of the
-        shared columns' regions and of the final columns alike."""
-        names = list(self.tags)
-        return sorted(self.columns, key=names.__getitem__)
-
-    def plan(self, size: int, framed: int) -> None:
-        """After the first chunk of a large file: each tag's points in the whole
-        file, estimated from the chunk (with 5% to spare), get a region of one
-        set of shared columns, in name order.  If every tag stays in its region
-        and in order, :func:`_finish` closes the gaps in place: the final
-        columns are these, and the points are never copied again."""
-        if self.shared is not None or not self.columns or framed <= 0:
-            return
-        order = self.in_name_order()
-        scale = size / framed * 1.05
-        caps = {c: int(self.columns[c].size * scale) + 1024 for c in order}
-        total = sum(caps.values())
-        self.shared = (np.empty(total, np.int64), np.empty(total), np.empty(total))
-        at = 0
-        for c in order:
-            self.columns[c].place(at, caps[c], self.shared)
-            at += caps[c]
 
 
 CHUNK = 4 << 20  # bytes read at a time: memory stays bounded on multi-GB files;
@@ -223,7 +68,7 @@ def decode_events(buf: bytes, path: str) -> FileData:
 
 
 def _decode_stream(fh, path: str, size: int | None) -> FileData:
-    points = _Points()
+    points = Points()
     notes: list[str] = []
     errors: list[ParseError] = []
     leftovers: list[int] = []
@@ -308,7 +153,7 @@ def _decode_leftovers(buf, leftovers: list[int], points, notes, base: int) -> No
                      f"(first at byte {base + undecodable[0]}); skipped")
 
 
-def _decode_block(buf, block, points: _Points, leftovers: list[int], base: int) -> None:
+def _decode_block(buf, block, points: Points, leftovers: list[int], base: int) -> None:
     rows = block.payload(buf)
     offsets = block.header_offsets()
     todo = np.arange(len(rows))
@@ -327,7 +172,7 @@ def _decode_block(buf, block, points: _Points, leftovers: list[int], base: int) 
         every = bool(ok.all())
         wall, step, values = et.decode_rows(template, sub if every else sub[ok])
         if whole and every and block.offsets is None:  # a regular block, all of it
-            where = _Span(base + block.start, block.stride, block.count)
+            where = Span(base + block.start, block.stride, block.count)
         else:
             where = offsets[todo[ok]] + base
         for slot, value in zip(template.slots, values):
@@ -336,7 +181,7 @@ def _decode_block(buf, block, points: _Points, leftovers: list[int], base: int) 
     leftovers.extend(int(o) for o in offsets[todo])
 
 
-def _decode_one(buf, offset, points: _Points, notes, base: int = 0) -> bool:
+def _decode_one(buf, offset, points: Points, notes, base: int = 0) -> bool:
     """The protobuf path, for records the templates do not cover; False if the
     record does not decode as an Event."""
     from tensorboard.compat.proto import event_pb2
@@ -388,7 +233,7 @@ def _scalar_of(val) -> float | None:
     return float(array.reshape(()))
 
 
-def _finish(points: _Points, path: str, errors, notes) -> FileData:
+def _finish(points: Points, path: str, errors, notes) -> FileData:
     """The file's points grouped by tag (in name order: a run's series come out
     sorted without a sort), each tag's in the order written (all a run needs:
     a step written twice keeps its last write).  ``start``: the wall time of
@@ -399,54 +244,15 @@ def _finish(points: _Points, path: str, errors, notes) -> FileData:
     kept = [c for c in points.in_name_order() if c not in dropped]
     names = [names[c] for c in kept]  # codes 0, 1 ... in name order: a run of this one
     # file maps them onto its own codes without a copy
-    starts = _starts([points.columns.pop(c) for c in kept])
-    points.columns.clear()
-    if points.shared is not None and all(c.region is not None for c, _ in starts):
-        step, value, wall = _close_gaps(points.shared, starts)
-    else:
-        step, value, wall = _copy_out(starts)
-    points.shared = None
+    step, value, wall, starts = points.final(kept)
     tag = np.empty(len(step), np.int32)
     for code, (column, at) in enumerate(starts):
         tag[at:at + column.size] = code
-    # each column in file order (see _Points.flush): its first part holds its first record
-    heads = [(_first(column.where[0]), at) for column, at in starts]
+    # each column in file order (see Points.flush): its first part holds its first record
+    heads = [(column.where[0].first(), at) for column, at in starts]
     start = float(wall[min(heads)[1]]) if heads else _name_time(path)
     return FileData(path, NAME, names, tag, step, value, wall, x_axis="step",
                     start=start, notes=notes, errors=list(errors))
-
-
-def _starts(columns: list) -> list[tuple]:
-    """(column, where it starts in the final columns)."""
-    out, at = [], 0
-    for column in columns:
-        out.append((column, at))
-        at += column.size
-    return out
-
-
-def _close_gaps(shared: tuple, starts: list) -> tuple:
-    """Every tag's points, already in the shared columns in file order, moved
-    left over the spare ends of the regions before them: the final columns,
-    with no copy of the file's points."""
-    total = sum(c.size for c, _ in starts)
-    for column, at in starts:
-        if column.region != at:
-            for array in shared:
-                array[at:at + column.size] = array[column.region:column.region + column.size]
-    return tuple(array[:total] for array in shared)
-
-
-def _copy_out(starts: list) -> tuple:
-    """The final columns: each tag's points copied after the last's, its own
-    arrays freed once copied."""
-    total = sum(c.size for c, _ in starts)
-    step, value, wall = np.empty(total, np.int64), np.empty(total), np.empty(total)
-    for column, at in starts:
-        for name, out in (("step", step), ("value", value), ("wall", wall)):
-            out[at:at + column.size] = getattr(column, name)[:column.size]
-            setattr(column, name, None)  # freed once copied: one array more at a time
-    return step, value, wall
 
 
 def _name_time(path: str) -> float:
