@@ -37,6 +37,20 @@ def test_vectorised_crc_matches_google_crc32c(length, count):
     assert crc32c_rows(rows).tolist() == expected
 
 
+@pytest.mark.parametrize("varying", [[], [0], [3, 4, 40], list(range(0, 52, 2))])
+def test_vectorised_crc_of_rows_alike_but_for_a_few_bytes(varying):
+    """Event records of one tag differ in a few bytes: the bytes the same in
+    every row are summed once, the rest looked up (a strided view, as framed)."""
+    rng = np.random.default_rng(len(varying))
+    rows = np.tile(rng.integers(0, 256, 52, dtype=np.uint8), (300, 1))
+    rows[:, varying] = rng.integers(0, 256, (300, len(varying)), dtype=np.uint8)
+    rows[7, 51] ^= 1  # one row differs in one more byte: that column is looked up
+    framed = np.zeros((300, 60), dtype=np.uint8)
+    framed[:, 4:56] = rows
+    expected = [google_crc32c.value(r.tobytes()) for r in rows]
+    assert crc32c_rows(framed[:, 4:56]).tolist() == expected
+
+
 def test_v1_simple_values_like_torch(tmp_path):
     events = [scalar_event(tag, float(np.exp(-s / 300) + k), s, 1.7e9 + s)
               for s in range(1000) for k, tag in enumerate(["train/loss", "lr", "val/acc"])]

@@ -48,36 +48,40 @@ class Block:
     stride: int = 0
     count: int = 0
     offsets: np.ndarray | None = None
-    _payload: tuple | None = field(default=None, repr=False, compare=False)
+    _gathered: tuple | None = field(default=None, repr=False, compare=False)
 
     def header_offsets(self) -> np.ndarray:
         if self.offsets is not None:
             return self.offsets
         return self.start + self.stride * np.arange(self.count, dtype=np.int64)
 
-    def rows(self, buf: bytes, skip: int, width: int) -> np.ndarray:
-        """A ``(count, width)`` uint8 matrix of the bytes at ``header + skip``."""
+    def records(self, buf: bytes) -> np.ndarray:
+        """A ``(count, length + OVERHEAD)`` uint8 matrix of the whole records:
+        a strided view of ``buf`` for a regular block; for one at explicit
+        offsets, a gathered copy, kept (the checksums and the decoder all read
+        it, and gathering once is cheaper than gathering each part)."""
+        width = self.length + OVERHEAD
         if self.offsets is None:
             return np.ndarray((self.count, width), dtype=np.uint8, buffer=buf,
-                              offset=self.start + skip, strides=(self.stride, 1))
-        if width == 0:
-            return np.empty((len(self.offsets), 0), dtype=np.uint8)
-        # every window of ``width`` bytes, as a zero-copy view; taking rows of it
-        # copies each record's bytes without a (count, width) index matrix
-        windows = sliding_window_view(np.frombuffer(buf, dtype=np.uint8), width)
-        return windows[self.offsets + skip]
+                              offset=self.start, strides=(self.stride, 1))
+        if self._gathered is None or self._gathered[0] is not buf:
+            # every window of ``width`` bytes, as a zero-copy view; taking rows
+            # of it copies each record without a (count, width) index matrix
+            windows = np.ndarray((len(buf) - width + 1, width), dtype=np.uint8, buffer=buf,
+                                 strides=(1, 1))
+            self._gathered = (buf, windows[self.offsets])
+        return self._gathered[1]
+
+    def rows(self, buf: bytes, skip: int, width: int) -> np.ndarray:
+        """A ``(count, width)`` uint8 matrix of the bytes at ``header + skip``."""
+        return self.records(buf)[:, skip:skip + width]
 
     def u32_at(self, buf: bytes, skip: int) -> np.ndarray:
         return self.rows(buf, skip, 4).copy().view("<u4").ravel()
 
     def payload(self, buf: bytes) -> np.ndarray:
-        """The payload bytes, one row per record.  Gathered rows are kept: the
-        checksum and the decoder both read them, and gathering is a copy."""
-        if self.offsets is None:
-            return self.rows(buf, HEADER, self.length)
-        if self._payload is None or self._payload[0] is not buf:
-            self._payload = (buf, self.rows(buf, HEADER, self.length))
-        return self._payload[1]
+        """The payload bytes, one row per record."""
+        return self.rows(buf, HEADER, self.length)
 
     def subset(self, keep: np.ndarray) -> "Block":
         return Block(self.length, offsets=self.header_offsets()[keep])
