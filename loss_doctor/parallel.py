@@ -114,10 +114,28 @@ def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=
 
 
 def _pool(sources, job, jobs):
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_keep_freed_memory) as pool:
         chunk = max(1, len(sources) // (jobs * 8))
         yield from enumerate(pool.map(check_source, sources, [job] * len(sources),
                                       chunksize=chunk))
+
+
+def _keep_freed_memory() -> None:
+    """A pool worker reads run after run, each a few fresh buffers of about
+    its files' size; glibc hands memory that large back to the kernel when it
+    is freed and page-faults it in again for the next run (a third of a
+    millisecond of system time a small run: 130 faults).  Keep up to 64 MB of
+    freed memory for reuse and take buffers under 16 MB from it (mallopt's
+    M_TRIM_THRESHOLD and M_MMAP_THRESHOLD); the peak is unchanged.  Where
+    the C library has no ``mallopt`` (macOS), nothing changes."""
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+    mallopt(-3, 16 << 20)  # M_MMAP_THRESHOLD
 
 
 def _check_batch(batch: list, job: Job) -> list:
