@@ -83,7 +83,7 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     else their name), then records in the order each file holds them.
     """
     files = _order_files(files)
-    names = sorted({f.names[c] for f in files for c in np.unique(f.metric)})
+    names = sorted({f.names[c] for f in files for c in _used(f)})
     lookup = {n: i for i, n in enumerate(names)}
     # names no point refers to (tags filtered out) map to -1 and are never indexed
     parts = [_codes(f, lookup) for f in files]
@@ -112,6 +112,14 @@ def assemble_run(run: str, files: list[FileData], path: str) -> RunData:
     for f in files:  # what a format knows of the run (W&B's config): the last file's wins
         info.update(f.facts)
     return RunData(run, names, metric, step, value, wall, info)
+
+
+def _used(f: FileData) -> np.ndarray:
+    """The codes of the names some point of ``f`` refers to (a count per
+    name: a hash of every point, as ``np.unique`` makes, costs more)."""
+    if not len(f.metric):
+        return np.empty(0, np.intp)
+    return np.flatnonzero(np.bincount(f.metric, minlength=len(f.names)))
 
 
 def _codes(f: FileData, lookup: dict) -> np.ndarray:
