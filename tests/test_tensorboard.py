@@ -340,6 +340,33 @@ def test_a_repeating_pattern_is_measured_alike_by_gather_and_by_strided_views(se
     assert counts == [expected, expected]
 
 
+@pytest.mark.parametrize("steps", [120, 400, 1500])
+def test_a_cycle_framed_as_blocks_per_length_or_per_place_finds_the_same_records(
+        steps, tmp_path, monkeypatch):
+    """Train records every step and an eval every 50 (a cycle of 151 records):
+    a cycle repeated fewer than _BIG_BLOCK times becomes one block per length
+    at explicit offsets, as merging its per-place blocks would make."""
+    from parsers.tfevents import framing
+
+    events = [scalar_event(tag, 0.5, step, 1.7e9 + step) for step in range(steps)
+              for tag in ["train/loss", "train/lr", "grad"] + ["val/loss"] * (step % 50 == 0)]
+    buf = write_events(tmp_path / "run", events).read_bytes()
+    found = []
+    for big in (framing._BIG_BLOCK, 0):  # explicit blocks; per-place strided blocks only
+        monkeypatch.setattr(framing, "_BIG_BLOCK", big)
+        out = framing.read_records(buf, "run")
+        assert not out.errors and out.records == len(events) + 1  # + the file version
+        assert out.consumed == len(buf)
+        by_length = {}
+        for block in out.blocks:
+            by_length.setdefault(block.length, []).extend(block.header_offsets().tolist())
+        found.append({n: sorted(o) for n, o in by_length.items()})
+        if big:  # one block per length: the 151 places of the cycle are not 151 blocks
+            assert len(out.blocks) == len(by_length)
+    assert found[0] == found[1]
+    assert sum(map(len, found[0].values())) == len(events) + 1
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_template_matching_by_gather_and_by_column_agree(seed, monkeypatch):
     from parsers.tfevents import template

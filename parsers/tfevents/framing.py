@@ -206,7 +206,21 @@ def _repeats(buf: bytes, pos: int, lengths: list[int]) -> int:
 
 
 def _add_blocks(blocks: list[Block], pos: int, lengths: list[int], matched: int) -> int:
+    """The records of ``matched`` repeats of ``lengths`` from ``pos``: a
+    regular block per place in the pattern; or, for a long cycle repeated
+    fewer than ``_BIG_BLOCK`` times (an eval every 50 steps), one block per
+    length at explicit offsets, as :func:`_merge_by_length` would make of the
+    hundreds of short regular blocks (each a Python object and a few numpy
+    calls)."""
     stride = sum(ln + OVERHEAD for ln in lengths)
+    if len(lengths) > _FEW and matched < _BIG_BLOCK:
+        sizes = np.asarray(lengths, dtype=np.int64)
+        deltas = np.cumsum(sizes + OVERHEAD) - (sizes + OVERHEAD)
+        starts = pos + stride * np.arange(matched, dtype=np.int64)
+        for ln in np.unique(sizes):  # in file order: repeat by repeat, place by place
+            offsets = (starts[:, None] + deltas[sizes == ln]).ravel()
+            blocks.append(Block(int(ln), offsets=offsets))
+        return pos + matched * stride
     delta = 0
     for ln in lengths:
         blocks.append(Block(ln, start=pos + delta, stride=stride, count=matched))
