@@ -124,14 +124,51 @@ def trailing_iqr(z: np.ndarray, window: int, at: np.ndarray) -> np.ndarray:
     out = np.full(at.size, np.nan)
     full = at >= window
     if full.any():
-        rows = np.lib.stride_tricks.sliding_window_view(z, window)[at[full] - window]
-        q1, q3 = np.quantile(rows, [0.25, 0.75], axis=1)
+        rows = np.sort(z[at[full, None] - window + np.arange(window)], axis=1)
+        q1, q3 = (quantile_of_sorted(rows, q) for q in (0.25, 0.75))
         out[full] = q3 - q1
     for k in np.flatnonzero(~full):
         if at[k] > 0:
-            q1, q3 = np.quantile(z[:at[k]], [0.25, 0.75])
-            out[k] = q3 - q1
+            head = np.sort(z[:at[k]])
+            out[k] = quantile_of_sorted(head, 0.75) - quantile_of_sorted(head, 0.25)
     return out
+
+
+def quantiles(x: np.ndarray, qs) -> list[float]:
+    """``np.quantile(x, qs)`` of a 1-D array, to the bit, without its 40
+    microseconds of overhead a call: the order statistics it needs, by one
+    partition, then :func:`quantile_of_sorted`'s interpolation."""
+    n = x.size
+    if n == 0:
+        return [float(v) for v in np.quantile(x, qs)]  # numpy's own error
+    kth = {0, n - 1}  # the last: where a NaN would be
+    for q in qs:
+        lo, hi, _ = _neighbours(n, q)
+        kth.update((lo % n, hi % n))
+    part = np.partition(x, sorted(kth))
+    return [float(quantile_of_sorted(part, q)) for q in qs]
+
+
+def _neighbours(n: int, q: float) -> tuple[int, int, float]:
+    """numpy's 'linear' method: the virtual index (n - 1) * q, the order
+    statistics either side of it (the last one past the end) and the weight."""
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return -1, -1, virtual + 1
+    lo = math.floor(virtual)
+    return lo, lo + 1, virtual - lo
+
+
+def quantile_of_sorted(s: np.ndarray, q: float):
+    """``np.quantile(x, q, axis=-1)`` where ``s`` holds x's order statistics
+    along its last axis (sorted, or partitioned at the ones needed, NaN last):
+    numpy's linear interpolation exactly as it computes it, from the
+    smaller neighbour below a weight of 0.5 and from the larger one above."""
+    lo, hi, gamma = _neighbours(s.shape[-1], q)
+    a, b = s[..., lo], s[..., hi]
+    diff = b - a
+    value = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+    return np.where(np.isnan(s[..., -1]), np.nan, value)
 
 
 def _key(z: np.ndarray, *args) -> tuple:

@@ -76,6 +76,36 @@ def test_trailing_windows_are_pandas_rolling_shifted_by_one(n, window, min_count
                                    atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.filterwarnings("ignore:invalid value")  # inf - inf, numpy's and ours alike
+def test_quantiles_are_numpys_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    qs = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0, 1 / 3)
+    for n in (1, 2, 3, 4, 5, 7, 49, 50, 51, 1650):
+        x = rng.normal(size=n) * 10.0 ** rng.integers(-8, 8)
+        if seed % 2:
+            x = np.round(x, 1)  # ties
+        if seed == 3 and n > 3:
+            x[rng.integers(n)] = np.inf
+        if seed == 5 and n > 3:
+            x[rng.integers(n)] = np.nan
+        expected = np.quantile(x, qs)
+        assert np.array_equal(stats.quantiles(x, qs), expected, equal_nan=True), n
+        for q, want in zip(qs, expected):
+            got = stats.quantile_of_sorted(np.sort(x), q)
+            assert np.array_equal(got, want, equal_nan=True), (n, q)
+
+
+@pytest.mark.parametrize("window", [5, 50, 51])
+def test_trailing_iqr_is_numpys_quantiles_of_each_window(window):
+    rng = np.random.default_rng(window)
+    z = rng.normal(size=400)
+    z[[17, 300]] = np.nan
+    at = np.array([1, 2, 3, window - 1, window, window + 1, 160, 301, 399])
+    expected = [np.subtract(*np.quantile(z[max(0, i - window):i], [0.75, 0.25])) for i in at]
+    assert np.array_equal(stats.trailing_iqr(z, window, at), expected, equal_nan=True)
+
+
 def test_binned_medians_are_the_medians_of_equal_slices():
     for n in (10, 24, 25, 47, 3301):
         z = _series(n, n)

@@ -38,7 +38,7 @@ from .base import SeriesDetector, describe_lr
 def _swing(x: np.ndarray) -> float:
     if x.size < 4:
         return 0.0
-    low, high = np.quantile(stats.detrend(x), [0.05, 0.95])
+    low, high = stats.quantiles(stats.detrend(x), (0.05, 0.95))
     return float(high - low)
 
 
