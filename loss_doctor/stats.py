@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -264,11 +265,10 @@ def kendall_time(y: np.ndarray) -> tuple[float, float]:
 
         tau, p = stats.kendalltau(np.arange(n), y)
         return float(tau), float(p)
-    diff = np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)]  # y_j - y_i, i < j
+    diff = np.sign(y[None, :] - y[:, None])[_pairs(n)]  # y_j - y_i, i < j
     tot = n * (n - 1) // 2
     dis = int(np.count_nonzero(diff < 0))
-    _, counts = np.unique(y, return_counts=True)
-    ties = counts[counts > 1].astype(np.int64)
+    ties = _tie_counts(y)
     ytie = int((ties * (ties - 1) // 2).sum())
     if ytie == tot:
         return math.nan, math.nan
@@ -283,6 +283,28 @@ def kendall_time(y: np.ndarray) -> tuple[float, float]:
     return tau, math.erfc(abs(z) / math.sqrt(2))
 
 
+def _tie_counts(y: np.ndarray) -> np.ndarray:
+    """How often each value of ``y`` held more than once occurs, in value order:
+    ``np.unique(y, return_counts=True)``'s counts above one, from one sort."""
+    ys = np.sort(y)
+    if ys.size and np.isnan(ys[-1]):  # NaNs count as one value there
+        _, counts = np.unique(y, return_counts=True)
+    else:
+        bounds = np.flatnonzero(np.concatenate(([True], ys[1:] != ys[:-1], [True])))
+        counts = np.diff(bounds)
+    return counts[counts > 1].astype(np.int64)
+
+
+@lru_cache(maxsize=64)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(n, 1)``, made once a size (most trends have 24 bins)."""
+    rows, cols = np.triu_indices(n, 1)
+    rows.setflags(write=False)
+    cols.setflags(write=False)
+    return rows, cols
+
+
+@lru_cache(maxsize=4096)  # (n, c): at most 33 * 265 of them take the exact path
 def _kendall_p_exact(n: int, c: int) -> float:
     """Two-sided p of ``c`` concordant pairs among n untied points (the
     permutation distribution of inversions, as scipy computes it)."""

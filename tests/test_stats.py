@@ -26,6 +26,18 @@ def test_kendall_against_time_is_scipys_kendalltau(seed):
         np.testing.assert_allclose([tau, p], [ref[0], ref[1]], rtol=1e-9, atol=1e-300)
 
 
+def test_tie_counts_are_np_uniques_counts_above_one():
+    rng = np.random.default_rng(1)
+    for t in range(500):
+        y = np.round(rng.normal(size=rng.integers(1, 40)), rng.integers(0, 3))
+        if t % 7 == 0:
+            y[rng.integers(y.size)] = np.nan
+        if t % 11 == 0:
+            y[rng.integers(y.size)], y[rng.integers(y.size)] = -0.0, 0.0
+        _, counts = np.unique(y, return_counts=True)
+        assert np.array_equal(stats._tie_counts(y), counts[counts > 1])
+
+
 def test_kendall_of_a_constant_is_undefined_and_trend_says_no_trend():
     tau, p = stats.kendall_time(np.ones(10))
     assert np.isnan(tau) and np.isnan(p)
