@@ -367,6 +367,41 @@ def test_a_cycle_framed_as_blocks_per_length_or_per_place_finds_the_same_records
     assert sum(map(len, found[0].values())) == len(events) + 1
 
 
+def test_a_layout_seen_before_is_the_one_building_it_anew_gives(monkeypatch):
+    """template_for reuses a layout a record fits; every field of it but the
+    reference record must be what build_template makes of that record."""
+    from parsers.tfevents import template
+
+    monkeypatch.setattr(template, "_KNOWN", {})
+    scalar_shape = tensor_shape_pb2.TensorShapeProto()
+    rng = random.Random(0)
+    records = []
+    for step in [0, 1, 126, 127, 128, 129, 16383, 16384, 2 ** 35]:
+        wall = 1.7e9 + rng.random() * 1e6
+        for tag in ["train/lr", "val/loss", "val/acc", "a"]:  # three tags of one length
+            records.append(scalar_event(tag, rng.random(), step, wall))
+        records.append(_tensor_event("double", step, tensor_pb2.TensorProto(
+            dtype=2, tensor_shape=scalar_shape, double_val=[step / 3]),
+            plugin="scalars" if step % 2 else None))
+        records.append(event_pb2.Event(wall_time=wall, step=step, file_version="brain.Event:2"))
+    fields = ("wall_pos", "step_pos", "step_len", "slots")
+    given = []
+    for event in records * 2:
+        record = event.SerializeToString()
+        got, fresh = template.template_for(record), template.build_template(record)
+        if fresh is None:
+            assert got is None
+            continue
+        given.append(got)
+        assert [getattr(got, f) for f in fields] == [getattr(fresh, f) for f in fields]
+        np.testing.assert_array_equal(got.structure, fresh.structure)
+        assert template.match(got, np.frombuffer(record, dtype=np.uint8)[None]).all()
+    # a layout per tag and step varint length (0: no step field; 1, 2, 3 and 6
+    # bytes): 5 x 4 of the simple values, and the doubles with their plugin
+    # metadata (odd steps) or without: 1 + 2 + 2 + 1 + 1
+    assert len({id(t) for t in given}) == 5 * 4 + 7 < len(given)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_template_matching_by_gather_and_by_column_agree(seed, monkeypatch):
     from parsers.tfevents import template

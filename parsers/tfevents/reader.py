@@ -161,7 +161,7 @@ def _decode_block(buf, block, points: Points, leftovers: list[int], base: int) -
         if todo.size == 0:
             return
         first = int(todo[0])
-        template = et.build_template(rows[first].tobytes())
+        template = et.template_for(rows[first].tobytes())
         if template is None:
             leftovers.append(int(offsets[first]))
             todo = todo[1:]

@@ -66,6 +66,46 @@ def build_template(record: bytes) -> Template | None:
         return None
 
 
+_KNOWN: dict[int, list[tuple[Template, list[tuple[int, bytes]]]]] = {}
+_KNOWN_PER_LENGTH = 16  # layouts kept per record length (a run's tags of one length)
+
+
+def template_for(record: bytes) -> Template | None:
+    """The layout of ``record``: a layout seen before (in this file or an
+    earlier one: the runs of a sweep log the same tags) that it fits, else
+    :func:`build_template`'s.  A record fits a layout when its structural
+    bytes are the layout's and its step varint has the same continuation
+    bits: then it parses field for field the same (see the module notes),
+    so the layout is the one building it anew would give."""
+    known = _KNOWN.setdefault(len(record), [])
+    for template, spans in known:
+        if all(record[a:a + len(part)] == part for a, part in spans) and \
+                _same_step_bits(template, record):
+            return template
+    template = build_template(record)
+    if template is not None:
+        known.insert(0, (template, _structure_spans(template)))
+        del known[_KNOWN_PER_LENGTH:]
+    return template
+
+
+def _structure_spans(template: Template) -> list[tuple[int, bytes]]:
+    """The template's structural bytes as (offset, bytes) runs of adjacent positions."""
+    cols = template.structure
+    if not cols.size:
+        return []
+    breaks = np.flatnonzero(np.diff(cols) != 1) + 1
+    ref = template.reference.tobytes()
+    return [(int(run[0]), ref[run[0]:run[-1] + 1]) for run in np.split(cols, breaks)]
+
+
+def _same_step_bits(template: Template, record: bytes) -> bool:
+    if template.step_pos is None:
+        return True
+    a, k = template.step_pos, template.step_len
+    return all(record[a + i] >= 0x80 for i in range(k - 1)) and record[a + k - 1] < 0x80
+
+
 def _event(buf: bytes) -> Template:
     wall_pos = step_pos = None
     step_len = 0
