@@ -77,7 +77,10 @@ class Block:
         return self.records(buf)[:, skip:skip + width]
 
     def u32_at(self, buf: bytes, skip: int) -> np.ndarray:
-        return self.rows(buf, skip, 4).copy().view("<u4").ravel()
+        """The little-endian uint32 at ``header + skip`` of each record: read
+        through a strided view of the rows (copying the (count, 4) bytes
+        first costs ten times as much)."""
+        return np.ascontiguousarray(self.rows(buf, skip, 4).view("<u4")[:, 0])
 
     def payload(self, buf: bytes) -> np.ndarray:
         """The payload bytes, one row per record."""
