@@ -418,3 +418,4 @@ def test_template_matching_by_gather_and_by_column_agree(seed, monkeypatch):
         masks.append(template.match(tmpl, rows))
     np.testing.assert_array_equal(masks[0], masks[1])
     assert 0 < masks[0].sum() < len(rows)
+    assert [tmpl.fits(row.tobytes()) for row in rows] == masks[0].tolist()  # one at a time

@@ -279,9 +279,10 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
 
 def _merge_by_length(blocks: list[Block]) -> list[Block]:
     """One block per record length.  A file whose pattern is broken now and
-    then (an eval every 50 steps) yields hundreds of short blocks, and every
-    block costs a few dozen numpy calls; a gathered block of all records of a
-    length costs one.  Long regular blocks stay zero-copy strided views."""
+    then yields short blocks (the runs walked before a cycle is seen, the
+    records walked one by one), and every block costs a few dozen numpy
+    calls; a gathered block of all records of a length costs one.  Long
+    regular blocks stay zero-copy strided views."""
     by_length: dict[int, list[Block]] = {}
     out = []
     for block in blocks:

@@ -21,6 +21,7 @@ Layouts understood here (anything else returns ``None``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,6 +55,29 @@ class Template:
     slots: list[Slot]
     structure: np.ndarray  # column indices that must equal the reference
 
+    @cached_property
+    def _spans(self) -> list[tuple[int, bytes]]:
+        """The structural bytes as (offset, bytes) runs of adjacent positions."""
+        cols = self.structure
+        if not cols.size:
+            return []
+        breaks = np.flatnonzero(np.diff(cols) != 1) + 1
+        ref = self.reference.tobytes()
+        return [(int(run[0]), ref[run[0]:run[-1] + 1]) for run in np.split(cols, breaks)]
+
+    def fits(self, record: bytes) -> bool:
+        """:func:`match` of one record held as bytes (no numpy call a byte):
+        the same length, the structural bytes and the step varint's
+        continuation bits."""
+        if len(record) != len(self.reference):
+            return False
+        if not all(record[a:a + len(part)] == part for a, part in self._spans):
+            return False
+        if self.step_pos is None:
+            return True
+        a, k = self.step_pos, self.step_len
+        return all(record[a + i] >= 0x80 for i in range(k - 1)) and record[a + k - 1] < 0x80
+
 
 _NotScalar = WireError  # a record this module does not decode: the protobuf path reads it
 
@@ -66,44 +90,25 @@ def build_template(record: bytes) -> Template | None:
         return None
 
 
-_KNOWN: dict[int, list[tuple[Template, list[tuple[int, bytes]]]]] = {}
+_KNOWN: dict[int, list[Template]] = {}  # by record length, the latest first
 _KNOWN_PER_LENGTH = 16  # layouts kept per record length (a run's tags of one length)
 
 
 def template_for(record: bytes) -> Template | None:
     """The layout of ``record``: a layout seen before (in this file or an
     earlier one: the runs of a sweep log the same tags) that it fits, else
-    :func:`build_template`'s.  A record fits a layout when its structural
-    bytes are the layout's and its step varint has the same continuation
-    bits: then it parses field for field the same (see the module notes),
-    so the layout is the one building it anew would give."""
+    :func:`build_template`'s.  A record that fits a layout parses field for
+    field the same (see the module notes), so the layout is the one building
+    it anew would give."""
     known = _KNOWN.setdefault(len(record), [])
-    for template, spans in known:
-        if all(record[a:a + len(part)] == part for a, part in spans) and \
-                _same_step_bits(template, record):
+    for template in known:
+        if template.fits(record):
             return template
     template = build_template(record)
     if template is not None:
-        known.insert(0, (template, _structure_spans(template)))
+        known.insert(0, template)
         del known[_KNOWN_PER_LENGTH:]
     return template
-
-
-def _structure_spans(template: Template) -> list[tuple[int, bytes]]:
-    """The template's structural bytes as (offset, bytes) runs of adjacent positions."""
-    cols = template.structure
-    if not cols.size:
-        return []
-    breaks = np.flatnonzero(np.diff(cols) != 1) + 1
-    ref = template.reference.tobytes()
-    return [(int(run[0]), ref[run[0]:run[-1] + 1]) for run in np.split(cols, breaks)]
-
-
-def _same_step_bits(template: Template, record: bytes) -> bool:
-    if template.step_pos is None:
-        return True
-    a, k = template.step_pos, template.step_len
-    return all(record[a + i] >= 0x80 for i in range(k - 1)) and record[a + k - 1] < 0x80
 
 
 def _event(buf: bytes) -> Template:
@@ -196,7 +201,9 @@ def _le_bytes(rows: np.ndarray, pos: int, width: int) -> np.ndarray:
 
 
 def match(template: Template, rows: np.ndarray) -> np.ndarray:
-    """Which rows share the template's structure (a boolean mask)."""
+    """Which rows share the template's structure (a boolean mask): the
+    structural bytes and the step varint's continuation bits, as
+    :meth:`Template.fits` checks one record."""
     ref = template.reference
     if len(rows) * len(template.structure) <= _GATHER:  # one gather of the structure
         ok = (rows[:, template.structure] == ref[template.structure]).all(axis=1)
