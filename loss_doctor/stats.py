@@ -68,18 +68,21 @@ def _noise_scale(z: np.ndarray) -> float:
 _NORMAL_MAD = 0.6744897501960817  # scipy.stats.norm.ppf(0.75)
 
 
-def rolling_median(z: np.ndarray, window: int) -> np.ndarray:
+def rolling_median(z: np.ndarray, window: int, start: int = 0) -> np.ndarray:
     """Centred rolling median (partial windows at the ends; NaN is skipped),
-    exactly pandas' ``rolling(window, center=True, min_periods=1).median()``.
-    Several detectors smooth the same series with the same window: the last
-    few results are kept, keyed by the window and the values' bytes, and
-    returned read-only."""
+    exactly pandas' ``rolling(window, center=True, min_periods=1).median()``,
+    at the points from ``start`` on (computed from the points their windows
+    reach, no others).  Several detectors smooth the same series with the
+    same window: the last few results are kept, keyed by the window, the
+    start and the values' bytes, and returned read-only."""
     def compute():
-        out = _centred_median(np.asarray(z, dtype=np.float64), window)
+        values = np.asarray(z, dtype=np.float64)
+        skip = max(0, start - window // 2)  # the first point a window from start reaches
+        out = _centred_median(values[skip:], window)[start - skip:]
         out.setflags(write=False)
         return out
 
-    return _remember(_MEDIANS, _key(z, window), compute)
+    return _remember(_MEDIANS, _key(z, window, start), compute)
 
 
 def _centred_median(z: np.ndarray, window: int) -> np.ndarray:

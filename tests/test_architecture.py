@@ -36,7 +36,8 @@ LAYERS = [
      "loss_doctor.grouping"),
     ("loss_doctor.detectors",),
     ("loss_doctor.views", "loss_doctor.records", "loss_doctor.datasets"),
-    ("loss_doctor.roles", "loss_doctor.stats", "loss_doctor.selection", "loss_doctor.findings",
+    ("loss_doctor.roles", "loss_doctor.stats", "loss_doctor.median_bounds",
+     "loss_doctor.selection", "loss_doctor.findings",
      "loss_doctor.errors", "loss_doctor.atomic", "loss_doctor.plugins"),
     ("parsers",),
 ]

@@ -157,3 +157,14 @@ def test_the_median_at_one_point_is_the_rolling_medians(n, window):
     whole = stats._centred_median(z, window)
     at = [stats.centred_median_at(z, window, i) for i in range(n)]
     assert np.array_equal(np.array(at), whole, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [1, 7, 60, 3300])
+@pytest.mark.parametrize("window", [1, 2, 5, 51, 207])
+def test_the_rolling_median_from_a_start_is_the_whole_ones_tail(n, window):
+    z = _series(n + 7 * window, n, holes=0.1)
+    whole = stats._centred_median(z, window)
+    for start in sorted({0, 1, window // 2, window, n // 2, n - 1}):
+        if 0 <= start < n:
+            tail = stats.rolling_median(z, window, start)
+            assert np.array_equal(tail, whole[start:], equal_nan=True), start

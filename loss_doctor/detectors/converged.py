@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from loss_doctor import stats
+from loss_doctor import median_bounds, stats
 
 from .base import Detector, RunView
 
@@ -44,15 +44,19 @@ class Converged(Detector):
         z, logged = series.logged()
         if not logged:
             return []
-        smooth = stats.rolling_median(z, stats.smoothing_window(n))
+        w = stats.smoothing_window(n)
+        last = stats.centred_median_at(z, w, n - 1)
         start = stats.median(z[: max(3, n // 10)])
-        if smooth[-1] > start + math.log(1 - self.min_drop):
+        if last > start + math.log(1 - self.min_drop):
             return []
-        if smooth[-1] > smooth.min() + math.log(self.near_best):
+        # near its best: certain from the median's floor for most runs, else
+        # from the median's lowest point itself
+        if last > median_bounds.floor(z, w) + math.log(self.near_best) and \
+                last > stats.rolling_median(z, w).min() + math.log(self.near_best):
             return []
         cut = int(n * (1 - self.tail))
         tau, p = stats.trend(z[cut:])
-        moved = abs(smooth[-1] - smooth[cut])
+        moved = abs(last - stats.centred_median_at(z, w, cut))
         if p < self.max_p and moved > -math.log(1 - self.flat):
             return []
         level = math.exp(stats.median(z[cut:]))

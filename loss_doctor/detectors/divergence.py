@@ -13,7 +13,9 @@ the excess ``m - min``.  The
 excess must pass ``max(log(min_ratio), k * sigma_m)`` where ``sigma_m =
 1.25 * sigma / sqrt(window)`` is the noise of the median and ``sigma`` the
 robust noise scale (MAD of first differences); and stay above it to the end of
-the series ("did not come back") for at least ``min_points`` points, a
+the series ("did not come back"; a run whose last smoothed point is within the
+threshold of :func:`loss_doctor.median_bounds.floor` is cleared without the
+median, most runs) for at least ``min_points`` points, a
 twentieth of the series or two windows, whichever is least (but not below
 ``min_points``).  Then it must have doubled, or stayed up for ``long_share`` (a
 quarter) of the run, or a Mann-Kendall test on binned medians after the
@@ -45,7 +47,7 @@ import math
 
 import numpy as np
 
-from loss_doctor import stats
+from loss_doctor import median_bounds, stats
 
 from .base import SeriesDetector, chance_level, chance_words, describe_lr
 
@@ -106,11 +108,16 @@ class Divergence(SeriesDetector):
             return None
         z, logged = series.logged()
         w = stats.level_window(n, low=5, high=15) if evaluations else stats.level_window(n)
+        sigma = stats.noise_scale(z)
+        noise = self.noise_k * 1.25 * sigma / math.sqrt(w)
+        if logged:  # most runs end near their best: certain without the median
+            last = stats.centred_median_at(z, w, n - 1)
+            if last - median_bounds.floor(z, w) <= max(math.log(self.min_ratio), noise):
+                return None
         smooth = stats.rolling_median(z, w)
         running_min = np.minimum.accumulate(smooth)
-        sigma = stats.noise_scale(z)
         threshold = max(math.log(self.min_ratio) if logged else 0.3 * abs(running_min[-1]),
-                        self.noise_k * 1.25 * sigma / math.sqrt(w))
+                        noise)
         above = smooth - running_min > threshold
         if not above[-1]:
             return None  # it came back (or never left): not a divergence

@@ -70,9 +70,8 @@ class Oscillation(SeriesDetector):
         if found is not None:
             return self._periodic(run, series, z, *found)
         w = stats.level_window(n, share=16, high=251)
-        smooth = stats.rolling_median(z, w)
         half = n // 2
-        tail = smooth[half:]
+        tail = stats.rolling_median(z, w, half)  # only the second half is judged
         swing = _swing(tail)
         noise = 1.25 * stats.noise_scale(z) / math.sqrt(w)
         threshold = max(math.log(self.min_swing), self.noise_k * noise)

@@ -62,9 +62,18 @@ class Plateau(Detector):
         z, logged = series.logged()
         head = max(3, n // 10)
         first = stats.median(z[:head])
-        smooth = stats.rolling_median(z, stats.smoothing_window(n))
-        best = float(np.min(smooth[head:]))
-        progress = (1 - math.exp(best - first)) if logged else (first - best) / abs(first or 1)
+        w = stats.smoothing_window(n)
+
+        def progress_to(best):
+            return (1 - math.exp(best - first)) if logged else (first - best) / abs(first or 1)
+
+        # the best is at or below the end: a run that ends well below its
+        # start made progress, whatever the median's lowest point (the margin
+        # keeps the test certain whatever the last bit of exp)
+        if progress_to(stats.centred_median_at(z, w, n - 1)) >= self.min_progress + 1e-12:
+            return []
+        best = float(np.min(stats.rolling_median(z, w, head)))
+        progress = progress_to(best)
         if progress >= self.min_progress:
             return []
         tau, p = stats.trend(z)
