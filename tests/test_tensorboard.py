@@ -51,6 +51,39 @@ def test_vectorised_crc_of_rows_alike_but_for_a_few_bytes(varying):
     assert crc32c_rows(framed[:, 4:56]).tolist() == expected
 
 
+
+@pytest.mark.parametrize("seed", range(4))
+def test_varying_columns_of_records_as_framed(seed):
+    """The columns that differ between records, found by comparing the
+    buffer with itself a record on, are those that differ from the first row:
+    for blocks of 2 to 300 records (fewer and more than a group of pairs, and
+    a multiple of it), gaps between records or none, a single byte differing
+    in a single row, the first or the last; a view that is not rows of one
+    buffer takes the plain comparison."""
+    from parsers.tfevents.crc32c import _GROUP, _varying_columns
+
+    rng = np.random.default_rng(seed)
+    counts = [2, 3, _GROUP, _GROUP + 1, _GROUP + 2, 2 * _GROUP + 1, 300]
+    for trial in range(400):
+        count = counts[trial % len(counts)] if trial < 70 else int(rng.integers(2, 300))
+        length = int(rng.integers(1, 60))
+        stride = length + int(rng.choice([0, 1, 4, 16]))
+        offset = int(rng.integers(0, 9))
+        buf = rng.integers(0, 256, count * stride + 16, dtype=np.uint8)
+        rows = np.ndarray((count, length), dtype=np.uint8, buffer=buf, offset=offset,
+                          strides=(stride, 1))
+        same = np.flatnonzero(rng.random(length) < 0.8)
+        rows[:, same] = rows[0, same]
+        if trial % 3 == 0 and same.size:
+            row = int(rng.choice([0, count - 1, int(rng.integers(count))]))
+            rows[row, int(rng.choice(same))] ^= 0x10  # one byte of one row
+        expected = (rows != rows[0]).any(axis=0)
+        assert np.array_equal(_varying_columns(rows), expected), (count, length, stride)
+    columns = np.tile(np.arange(8, dtype=np.uint8), (50, 1)).T  # (8, 50), column-major
+    columns[3, 7] = 99
+    assert np.array_equal(_varying_columns(columns.T[:, :8]),
+                          (columns.T[:, :8] != columns.T[0, :8]).any(axis=0))
+
 def test_v1_simple_values_like_torch(tmp_path):
     events = [scalar_event(tag, float(np.exp(-s / 300) + k), s, 1.7e9 + s)
               for s in range(1000) for k, tag in enumerate(["train/loss", "lr", "val/acc"])]
