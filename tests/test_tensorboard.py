@@ -60,7 +60,7 @@ def test_varying_columns_of_records_as_framed(seed):
     a multiple of it), gaps between records or none, a single byte differing
     in a single row, the first or the last; a view that is not rows of one
     buffer takes the plain comparison."""
-    from parsers.tfevents.crc32c import _GROUP, _varying_columns
+    from parsers.tfevents.columns import _GROUP, varying_columns
 
     rng = np.random.default_rng(seed)
     counts = [2, 3, _GROUP, _GROUP + 1, _GROUP + 2, 2 * _GROUP + 1, 300]
@@ -78,10 +78,10 @@ def test_varying_columns_of_records_as_framed(seed):
             row = int(rng.choice([0, count - 1, int(rng.integers(count))]))
             rows[row, int(rng.choice(same))] ^= 0x10  # one byte of one row
         expected = (rows != rows[0]).any(axis=0)
-        assert np.array_equal(_varying_columns(rows), expected), (count, length, stride)
+        assert np.array_equal(varying_columns(rows), expected), (count, length, stride)
     columns = np.tile(np.arange(8, dtype=np.uint8), (50, 1)).T  # (8, 50), column-major
     columns[3, 7] = 99
-    assert np.array_equal(_varying_columns(columns.T[:, :8]),
+    assert np.array_equal(varying_columns(columns.T[:, :8]),
                           (columns.T[:, :8] != columns.T[0, :8]).any(axis=0))
 
 def test_v1_simple_values_like_torch(tmp_path):
@@ -436,19 +436,34 @@ def test_a_layout_seen_before_is_the_one_building_it_anew_gives(monkeypatch):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_template_matching_by_gather_and_by_column_agree(seed, monkeypatch):
+@pytest.mark.parametrize("count", [1, 2, 50, 500, 3000])
+def test_template_matching_of_a_block_agrees_with_each_record(seed, count):
+    """``match`` compares row by row only the structural columns that vary in
+    the block; it must say what ``fits`` says of each record, and what the
+    plain comparison of every structural byte says: bytes flipped here and
+    there (structure or not), the first row among them, and records of
+    another tag of the same length mixed in."""
     from parsers.tfevents import template
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed * 10 + count)
     record = scalar_event("train/loss", 0.5, 123456, 1.7e9).SerializeToString()
+    other = scalar_event("train/acc_", 0.5, 123456, 1.7e9).SerializeToString()
+    assert len(other) == len(record)
     tmpl = template.build_template(record)
-    rows = np.tile(np.frombuffer(record, dtype=np.uint8), (500, 1))
-    hit = rng.random(rows.shape) < 0.002  # flip bytes here and there, structure or not
+    rows = np.tile(np.frombuffer(record, dtype=np.uint8), (count, 1))
+    if seed % 2:
+        rows[rng.random(count) < 0.3] = np.frombuffer(other, dtype=np.uint8)
+    hit = rng.random(rows.shape) < 0.002
+    if seed == 2:
+        hit[0, tmpl.structure[0]] = True  # the first row does not match
     rows[hit] ^= 0x5A
-    masks = []
-    for gather in (0, 10 ** 9):
-        monkeypatch.setattr(template, "_GATHER", gather)
-        masks.append(template.match(tmpl, rows))
-    np.testing.assert_array_equal(masks[0], masks[1])
-    assert 0 < masks[0].sum() < len(rows)
-    assert [tmpl.fits(row.tobytes()) for row in rows] == masks[0].tolist()  # one at a time
+    framed = np.zeros((count, rows.shape[1] + 16), dtype=np.uint8)
+    framed[:, 12:12 + rows.shape[1]] = rows  # a strided view, as a block's payloads
+    got = template.match(tmpl, framed[:, 12:12 + rows.shape[1]])
+    plain = (rows[:, tmpl.structure] == tmpl.reference[tmpl.structure]).all(axis=1)
+    a, k = tmpl.step_pos, tmpl.step_len
+    plain &= (rows[:, a:a + k - 1] >= 0x80).all(axis=1) & (rows[:, a + k - 1] < 0x80)
+    np.testing.assert_array_equal(got, plain)
+    assert [tmpl.fits(row.tobytes()) for row in rows] == got.tolist()  # one at a time
+    if count >= 500:
+        assert 0 < got.sum() < count

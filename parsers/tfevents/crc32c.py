@@ -22,7 +22,8 @@ from functools import lru_cache
 
 import google_crc32c
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from .columns import varying_columns
 
 _POLY = 0x82F63B78  # reflected Castagnoli polynomial
 
@@ -62,8 +63,9 @@ def _position_tables(length: int) -> tuple[np.ndarray, np.uint32]:
     return tables, np.uint32(state[0] ^ 0xFFFFFFFF)
 
 
-def crc32c_rows(rows: np.ndarray) -> np.ndarray:
-    """CRC32C of every row of a 2-D ``uint8`` array (rows may be a strided view)."""
+def crc32c_rows(rows: np.ndarray, varying: np.ndarray | None = None) -> np.ndarray:
+    """CRC32C of every row of a 2-D ``uint8`` array (rows may be a strided
+    view); ``varying``: which columns differ between the rows, if known."""
     count, length = rows.shape
     if length > MAX_VECTOR_LENGTH or count < _MIN_BATCH:
         value = google_crc32c.value
@@ -74,45 +76,14 @@ def crc32c_rows(rows: np.ndarray) -> np.ndarray:
     # byte that is the same in every row adds the same term to every CRC, so
     # those terms are summed once and only the varying columns are looked up
     first = rows[0]
-    varying = _varying_columns(rows)
+    if varying is None:
+        varying = varying_columns(rows)
     fixed = np.flatnonzero(~varying)
     constant ^= np.bitwise_xor.reduce(tables[fixed, first[fixed]])
     acc = np.full(count, constant, dtype=np.uint32)
     for pos in np.flatnonzero(varying):
         acc ^= tables[pos][rows[:, pos]]
     return acc
-
-
-_GROUP = 64  # record pairs side by side in one row of the reduction
-
-
-def _varying_columns(rows: np.ndarray) -> np.ndarray:
-    """Which columns of ``rows`` hold more than one value: ``(rows !=
-    rows[0]).any(axis=0)``, three times as fast for records in a file.  A
-    column is the same in every row if it is the same in every two rows in a
-    row, and where rows lie ``S`` bytes apart in one buffer (a block's records,
-    a gathered copy), those are one comparison of the buffer with itself ``S``
-    bytes on; the flags of ``_GROUP`` pairs side by side make one long row, so
-    that the reduction over the pairs runs along rows of thousands of flags,
-    not of a record's few dozen."""
-    count, length = rows.shape
-    stride = rows.strides[0]
-    if rows.strides[1] != 1 or stride < length or count < 2:
-        return (rows != rows[0]).any(axis=0)
-    span = as_strided(rows, shape=((count - 1) * stride + length,), strides=(1,),
-                      writeable=False)
-    differ = span[stride:] != span[:-stride]  # pair r's column c at r * stride + c
-    grouped = (count - 2) // _GROUP * _GROUP * stride  # whole pairs (the last is cut)
-    out = np.zeros(stride, dtype=bool)
-    if grouped:
-        wide = differ[:grouped].reshape(-1, _GROUP * stride).any(axis=0)
-        out |= wide.reshape(_GROUP, stride).any(axis=0)
-    rest = differ[grouped:]  # fewer than _GROUP pairs, the last one cut at `length`
-    if rest.size:
-        padded = np.zeros(-(-rest.size // stride) * stride, dtype=bool)
-        padded[:rest.size] = rest
-        out |= padded.reshape(-1, stride).any(axis=0)
-    return out[:length]
 
 
 def mask(crc: np.ndarray | int):

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ParseError
+from . import columns
 from .crc32c import crc32c, crc32c_rows, mask, masked_crc32c
 
 HEADER = 12  # length + its CRC
@@ -49,6 +50,7 @@ class Block:
     count: int = 0
     offsets: np.ndarray | None = None
     _gathered: tuple | None = field(default=None, repr=False, compare=False)
+    _varying: tuple | None = field(default=None, repr=False, compare=False)
 
     def header_offsets(self) -> np.ndarray:
         if self.offsets is not None:
@@ -85,6 +87,14 @@ class Block:
     def payload(self, buf: bytes) -> np.ndarray:
         """The payload bytes, one row per record."""
         return self.rows(buf, HEADER, self.length)
+
+    def varying(self, buf: bytes) -> np.ndarray:
+        """Which payload columns differ between the records, kept: the
+        checksums look up only those, and the decoder's template match
+        compares only those row by row."""
+        if self._varying is None or self._varying[0] is not buf:
+            self._varying = (buf, columns.varying_columns(self.payload(buf)))
+        return self._varying[1]
 
     def subset(self, keep: np.ndarray) -> "Block":
         return Block(self.length, offsets=self.header_offsets()[keep])
@@ -264,7 +274,7 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
         _tail(buf, stop, out, base)
     for block in blocks:
         stored = block.u32_at(buf, HEADER + block.length)
-        good = mask(crc32c_rows(block.payload(buf))) == stored
+        good = mask(crc32c_rows(block.payload(buf), block.varying(buf))) == stored
         if not good.all():
             bad = block.header_offsets()[~good]
             out.errors.append(ParseError(

@@ -168,7 +168,7 @@ def _decode_block(buf, block, points: Points, leftovers: list[int], base: int) -
             continue
         whole = todo.size == len(rows)
         sub = rows if whole else rows[todo]
-        ok = et.match(template, sub)
+        ok = et.match(template, sub, block.varying(buf) if whole else None)
         every = bool(ok.all())
         wall, step, values = et.decode_rows(template, sub if every else sub[ok])
         if whole and every and block.offsets is None:  # a regular block, all of it

@@ -28,11 +28,12 @@ import numpy as np
 from ..protowire import WireError
 from ..protowire import fields as _fields
 from ..protowire import varint as _varint
+from . import columns
 
 DT_FLOAT, DT_DOUBLE = 1, 2
 _WIDTH = {DT_FLOAT: 4, DT_DOUBLE: 8}
+_FEW_COLUMNS = 3  # columns compared one at a time rather than in one gather
 _DTYPE = {4: "<f4", 8: "<f8"}
-_GATHER = 65536  # structural bytes compared in one gather at most (past it, by column)
 
 
 @dataclass(frozen=True)
@@ -200,17 +201,30 @@ def _le_bytes(rows: np.ndarray, pos: int, width: int) -> np.ndarray:
     return rows[:, pos:pos + width].view(_DTYPE[width])[:, 0]
 
 
-def match(template: Template, rows: np.ndarray) -> np.ndarray:
+def match(template: Template, rows: np.ndarray, varying: np.ndarray | None = None
+          ) -> np.ndarray:
     """Which rows share the template's structure (a boolean mask): the
     structural bytes and the step varint's continuation bits, as
-    :meth:`Template.fits` checks one record."""
+    :meth:`Template.fits` checks one record.  ``varying``: which columns
+    differ between the rows, if known (the checksums asked)."""
     ref = template.reference
-    if len(rows) * len(template.structure) <= _GATHER:  # one gather of the structure
-        ok = (rows[:, template.structure] == ref[template.structure]).all(axis=1)
-    else:  # a column at a time: no copy of a long block
-        ok = np.ones(len(rows), dtype=bool)
-        for col in template.structure:
+    compare = template.structure
+    if varying is None and len(rows) >= columns.LONG:
+        varying = columns.varying_columns(rows)
+    if varying is not None and len(rows):
+        # a structural column the same in every row matches in all rows or
+        # in none, as the first row does: only the columns that vary (two
+        # tags of one length in one block) are compared row by row
+        alike = compare[~varying[compare]]
+        if not (rows[0, alike] == ref[alike]).all():
+            return np.zeros(len(rows), dtype=bool)
+        compare = compare[varying[compare]]
+    if len(compare) <= _FEW_COLUMNS or len(rows) >= columns.LONG:
+        ok = np.ones(len(rows), dtype=bool)  # a column at a time: no copy of a long block
+        for col in compare:
             ok &= rows[:, col] == ref[col]
+    else:  # one gather
+        ok = (rows[:, compare] == ref[compare]).all(axis=1)
     if template.step_pos is not None:
         a, k = template.step_pos, template.step_len
         for i in range(k - 1):
