@@ -115,7 +115,7 @@ def check_sources(sources: list, job: Job, *, jobs: int | None = None, progress=
 
 def _pool(sources, job, jobs):
     with ProcessPoolExecutor(max_workers=jobs, initializer=_keep_freed_memory) as pool:
-        chunk = max(1, len(sources) // (jobs * 8))
+        chunk = max(1, len(sources) // (jobs * 32))
         yield from enumerate(pool.map(check_source, sources, [job] * len(sources),
                                       chunksize=chunk))
 
