@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from .base import Reporter
+from .json_text import dumps
 
 VERSION = 1
 
@@ -14,7 +13,7 @@ class JsonReporter(Reporter):
     summary = "the versioned findings contract, for tools"
 
     def render(self, result, options) -> str:
-        return json.dumps(document(result), indent=2, allow_nan=False)
+        return dumps(document(result), allow_nan=False)
 
 
 def document(result) -> dict:

@@ -9,12 +9,11 @@ means nothing for a binary event file.
 
 from __future__ import annotations
 
-import json
-
 from loss_doctor import __version__
 
 from .base import Reporter
 from .common import fingerprint, listed, location_of, run_files
+from .json_text import dumps
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -25,7 +24,7 @@ class SarifReporter(Reporter):
     summary = "SARIF 2.1.0, for code-scanning dashboards"
 
     def render(self, result, options) -> str:
-        return json.dumps(document(result, listed(result, options)), indent=2)
+        return dumps(document(result, listed(result, options)))
 
 
 def _rule(rule) -> dict:
