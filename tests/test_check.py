@@ -62,6 +62,24 @@ def test_finding_is_immutable_and_matches_the_contract(sample_findings):
     assert isinstance(f, Finding)
 
 
+
+def test_numbering_a_finding_copies_it_as_dataclasses_replace_would(sample_findings):
+    from dataclasses import replace
+
+    for f in sample_findings:
+        numbered = f.with_rank(f.rank + 100)
+        assert numbered == replace(f, rank=f.rank + 100) and numbered is not f
+        assert numbered.rank == f.rank + 100 and numbered.to_dict()["rank"] == f.rank + 100
+        with pytest.raises(AttributeError):
+            numbered.rank = 1  # still frozen
+
+    class Noted(Finding):  # a plugin's subclass stays itself
+        pass
+
+    plain = sample_findings[0]
+    noted = Noted(**{k: v for k, v in plain.__dict__.items()})
+    assert type(noted.with_rank(3)) is Noted
+
 CONTRACT = {"rank": int, "code": str, "kind": str, "severity": str, "score": float,
             "run": str, "metric": str, "step_start": int, "step_end": int, "message": str,
             "evidence": dict, "hint": str}
