@@ -8,7 +8,8 @@ Checks ``--old`` out into a temporary git worktree and times
 old tree first on ``PYTHONPATH``, then with this checkout, ``--repeat`` times
 in turn: a machine that slows down during the run slows both alike.  Each tree
 has its own cache directory (a ``*_warm`` kind fills it once first).  Prints
-every time, and the best and the median of each.
+every time, the best and the median of each, and the median of the rounds'
+new/old ratios (the steadier figure when the machine's speed swings).
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def main() -> None:
         print(f"{name} ({args.old if name == 'old' else 'this checkout'}): best "
               f"{min(times[name]):.2f} s, median {statistics.median(times[name]):.2f} s, "
               f"peak {max(peaks[name]):.0f} MB")
+    # each round's new time over its old one: a machine whose speed swings by
+    # half within minutes moves both of a round alike, less often the medians
+    ratios = sorted(n / o for o, n in zip(times["old"], times["new"]))
+    faster = sum(r < 1 for r in ratios)
+    print(f"new/old by round: median {statistics.median(ratios):.2f} "
+          f"({ratios[0]:.2f}-{ratios[-1]:.2f}); new faster in {faster} of {len(ratios)}")
 
 
 if __name__ == "__main__":
