@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ParseError
-from . import columns
+from . import columns, plans
 from .crc32c import crc32c, crc32c_rows, mask, masked_crc32c
 
 HEADER = 12  # length + its CRC
@@ -265,8 +265,13 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
     checksum fails is skipped and reported; the records after it are kept.
     """
     out = Framing()
-    blocks, stop = _walk(buf)
-    blocks = _merge_by_length(blocks)
+    planned = plans.reuse(buf, Block, HEADER, OVERHEAD)  # a file like the last ones
+    if planned is None:
+        blocks, stop = _walk(buf)
+        blocks = _merge_by_length(blocks)
+        plans.remember(len(buf), blocks, stop)
+    else:
+        blocks, stop = planned
     blocks, cut = _check_headers(buf, blocks)
     out.consumed = stop if cut is None else cut
     if cut is not None:
