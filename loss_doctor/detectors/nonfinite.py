@@ -32,6 +32,8 @@ class NonFinite(Detector):
         losses = {s.metric: s for s in run.of_role("train_loss")}
         for series in run.of_role(*self.roles):
             bad = ~np.isfinite(series.values)
+            if not bad.any():
+                continue
             hf_zero = np.zeros_like(bad)
             if series.role.role == "grad_norm":
                 for loss in losses.values():  # HF: grad_norm NaN where loss logged 0.0
@@ -42,8 +44,6 @@ class NonFinite(Detector):
                     zero = np.zeros_like(bad)
                     zero[same] = loss.values[at[same]] == 0.0
                     hf_zero |= bad & zero
-            if not bad.any():
-                continue
             first = int(np.flatnonzero(bad)[0])
             affected.append({
                 "series": series, "first": first,
