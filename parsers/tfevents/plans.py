@@ -39,8 +39,8 @@ def remember(size: int, blocks: list, stop: int) -> None:
             offsets.setflags(write=False)  # shared by the files that reuse it
         shapes.append((b.length, b.start, b.stride, b.count, offsets))
     _PLANS.pop(size, None)
-    while len(_PLANS) >= _KEPT:
-        _PLANS.pop(next(iter(_PLANS)))
+    while len(_PLANS) >= _KEPT:  # the oldest out (pop with a default: readers in
+        _PLANS.pop(next(iter(_PLANS), None), None)  # threads may race to it)
     _PLANS[size] = (shapes, stop)
 
 
