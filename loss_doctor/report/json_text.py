@@ -55,36 +55,29 @@ def _scalar(o) -> str:
 
 def _write(o, parts: list[str], newline: str) -> None:
     if isinstance(o, dict):
-        if not o:
-            parts.append("{}")
-            return
-        inner = newline + "  "
-        separator = "{" + inner
-        for key, value in o.items():
-            if not isinstance(key, str):
-                raise _Unsupported  # json.dumps turns such keys into strings
-            parts.append(separator)
-            parts.append(encode_basestring_ascii(key))
-            parts.append(": ")
-            if isinstance(value, (dict, list, tuple)):
-                _write(value, parts, inner)
-            else:
-                parts.append(_scalar(value))
-            separator = "," + inner
-        parts.append(newline + "}")
+        members, brackets = o.items(), "{}"
     elif isinstance(o, (list, tuple)):
-        if not o:
-            parts.append("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        for value in o:
-            parts.append(separator)
-            if isinstance(value, (dict, list, tuple)):
-                _write(value, parts, inner)
-            else:
-                parts.append(_scalar(value))
-            separator = "," + inner
-        parts.append(newline + "]")
+        members, brackets = o, "[]"
     else:
         parts.append(_scalar(o))
+        return
+    if not o:
+        parts.append(brackets)
+        return
+    keyed = brackets == "{}"
+    inner = newline + "  "
+    separator = brackets[0] + inner
+    for value in members:
+        parts.append(separator)
+        if keyed:
+            key, value = value
+            if not isinstance(key, str):
+                raise _Unsupported  # json.dumps turns such keys into strings
+            parts.append(encode_basestring_ascii(key))
+            parts.append(": ")
+        if isinstance(value, (dict, list, tuple)):
+            _write(value, parts, inner)
+        else:  # a scalar here, not through _write: most members are scalars
+            parts.append(_scalar(value))
+        separator = "," + inner
+    parts.append(newline + brackets[1])
