@@ -265,7 +265,7 @@ def read_records(buf: bytes, path: str, *, base: int = 0, final: bool = True) ->
     checksum fails is skipped and reported; the records after it are kept.
     """
     out = Framing()
-    planned = plans.reuse(buf, Block, HEADER, OVERHEAD)  # a file like the last ones
+    planned = plans.reuse(buf)  # a file like the last ones
     if planned is None:
         blocks, stop = _walk(buf)
         blocks = _merge_by_length(blocks)

@@ -20,13 +20,10 @@ the buffer's size alone.  Anything else, and the file is walked.
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 
 _PLANS: dict[int, tuple[list, int]] = {}  # buffer size -> (block shapes, stop)
 _KEPT = 4  # plans kept, the latest (a worker reads the runs of one sweep after another)
-_LENGTH = struct.Struct("<Q")
 
 
 def remember(size: int, blocks: list, stop: int) -> None:
@@ -44,21 +41,22 @@ def remember(size: int, blocks: list, stop: int) -> None:
     _PLANS[size] = (shapes, stop)
 
 
-def reuse(buf: bytes, block_type, header: int, overhead: int):
+def reuse(buf: bytes):
     """(blocks, stop) of ``buf`` from a plan that fits it, or None."""
+    from .framing import _U64, HEADER, OVERHEAD, Block  # framing calls this module
+
     plan = _PLANS.get(len(buf))
     if plan is None:
         return None
     shapes, stop = plan
     n = len(buf)
-    if n - stop >= header and stop + overhead + _LENGTH.unpack_from(buf, stop)[0] <= n:
+    if n - stop >= HEADER and stop + OVERHEAD + _U64(buf, stop)[0] <= n:
         return None  # the walk would go on past the plan's last record
     blocks = []
     for length, start, stride, count, offsets in shapes:
-        block = block_type(length, start=start, stride=stride, count=count, offsets=offsets)
-        first = block.header_offsets()[0]
-        if _LENGTH.unpack_from(buf, int(first))[0] != length or \
-                np.any(block.varying(buf, 0, 8)):
+        block = Block(length, start=start, stride=stride, count=count, offsets=offsets)
+        first = start if offsets is None else int(offsets[0])
+        if _U64(buf, first)[0] != length or np.any(block.varying(buf, 0, 8)):
             return None
         blocks.append(block)
     return blocks, stop
